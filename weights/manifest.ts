@@ -1,0 +1,85 @@
+/**
+ * The model manifest: one JSON file per model under `weights/models/`, describing
+ * where its files come from, how to turn them into an ONNX graph, and how to feed it.
+ */
+
+/** What a model does in the pipeline. */
+export type ModelKind = 'face-detector' | 'deepfake-detector';
+
+/** One upstream file of a model, byte-for-byte as published. */
+export interface ManifestFile {
+  /** File name in the cache, e.g. `Meso4_DF.h5`. */
+  name: string;
+  /** Upstream download URL. */
+  url: string;
+  /** Lower-case hex SHA-256 of the upstream bytes; the fetcher refuses anything else. */
+  sha256: string;
+  /** Path of the same file inside a mirror of the upstream files (`DEEPSIFT_WEIGHTS_MIRROR`). */
+  mirrorPath: string;
+}
+
+/** How upstream files become the ONNX graph that ONNX Runtime loads. */
+export interface ManifestConverter {
+  /** Converter id; `mesonet-keras-h5` reads Keras 2 weight files. */
+  name: 'mesonet-keras-h5';
+  /** MesoNet architecture the weights belong to. */
+  architecture: 'meso4' | 'mesoinception4';
+}
+
+/**
+ * How pixels become the network's input tensor:
+ * `value = (pixel * scale - mean[c]) / std[c]`, channel c in `channelOrder`.
+ */
+export interface ManifestInput {
+  /** Input tensor name in the ONNX graph. */
+  name: string;
+  width: number;
+  height: number;
+  layout: 'NCHW' | 'NHWC';
+  channelOrder: 'RGB' | 'BGR';
+  scale: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** False when the graph's batch dimension is fixed at 1 (UltraFace). */
+  dynamicBatch: boolean;
+}
+
+/** What a deepfake detector's output means. */
+export interface ManifestOutput {
+  /** Output tensor name in the ONNX graph. */
+  name: string;
+  /** `probability`: one value in [0, 1] per input (already a sigmoid). */
+  kind: 'probability';
+  /** Which class the probability is for; `real` outputs are inverted to P(fake). */
+  positiveClass: 'fake' | 'real';
+}
+
+/** A short model card, shown by `deepsift weights list` and copied into reports. */
+export interface ModelCard {
+  paper: string;
+  trainingData: string;
+  license: string;
+  limits: string[];
+}
+
+/** One model, as described by `weights/models/<name>.json`. */
+export interface ModelManifest {
+  name: string;
+  kind: ModelKind;
+  description: string;
+  files: ManifestFile[];
+  /** Present when the upstream files are not ONNX and must be converted. */
+  converter?: ManifestConverter;
+  /** File name (in the cache) of the ONNX graph to load: an upstream file or the converter's output. */
+  onnxFile: string;
+  input: ManifestInput;
+  /** Deepfake detectors only. */
+  output?: ManifestOutput;
+  /** Default decision threshold on the model's score (P(fake) or face confidence). */
+  threshold: number;
+  /** Deepfake detectors only: the default per-video aggregation. */
+  aggregation?: 'track-max' | 'confident';
+  /** Deepfake detectors only: margin added around the face box on each side, as a fraction of its size. */
+  cropMargin?: number;
+  card: ModelCard;
+}
