@@ -1,0 +1,146 @@
+/** Assembling a report from what the stages sent about one video. Pure. */
+import type {
+  Envelope,
+  StageTimings,
+  VideoFacesPayload,
+  VideoFailedPayload,
+  VideoScoresPayload,
+} from '../common';
+import { aggregateVideoScore, ensembleScore, verdict, type FaceScore } from './aggregation';
+import {
+  REPORT_SCHEMA_VERSION,
+  type DetectorResult,
+  type FaceTrackReport,
+  type ModelReport,
+  type VideoReport,
+} from './report';
+import type { AggregationName } from '../common';
+
+/** How one detector's face scores become its verdict. */
+export interface DetectorPolicy {
+  threshold: number;
+  aggregation: AggregationName;
+}
+
+/** Settings every report is built with. */
+export interface ReportSettings {
+  verdictThreshold: number;
+  framesRequested: number;
+  deepsiftVersion: string;
+  policyFor(detector: string): DetectorPolicy;
+}
+
+/** Builds the report of a video whose faces were all scored by every detector. */
+export function buildDoneReport(
+  faces: Envelope<'video.faces'>,
+  scores: Map<string, VideoScoresPayload>,
+  settings: ReportSettings,
+): VideoReport {
+  const payload: VideoFacesPayload = faces.payload;
+  const scoreByCrop = new Map<string, Record<string, number>>();
+  for (const [detector, result] of scores) {
+    for (const { cropId, score } of result.scores) {
+      const entry = scoreByCrop.get(cropId) ?? {};
+      entry[detector] = score;
+      scoreByCrop.set(cropId, entry);
+    }
+  }
+
+  const detectors: Record<string, DetectorResult> = {};
+  const detectorScores: number[] = [];
+  for (const detector of payload.detectors) {
+    const policy = settings.policyFor(detector);
+    const faceScores: FaceScore[] = [];
+    for (const track of payload.tracks) {
+      for (const d of track.detections) {
+        const score = scoreByCrop.get(d.cropId)?.[detector];
+        if (score !== undefined) faceScores.push({ trackId: track.trackId, score });
+      }
+    }
+    const score = aggregateVideoScore(faceScores, policy.aggregation);
+    if (score !== undefined) detectorScores.push(score);
+    detectors[detector] = {
+      score: score ?? null,
+      label: verdict(score, policy.threshold),
+      threshold: policy.threshold,
+      aggregation: policy.aggregation,
+      facesScored: faceScores.length,
+    };
+  }
+
+  const tracks: FaceTrackReport[] = payload.tracks.map((track) => {
+    const frames = track.detections.map((d) => ({
+      frameIndex: d.frameIndex,
+      ptsSeconds: d.ptsSeconds,
+      box: d.box,
+      faceScore: d.faceScore,
+      scores: scoreByCrop.get(d.cropId) ?? {},
+    }));
+    const trackScores: Record<string, number> = {};
+    for (const detector of payload.detectors) {
+      const values = frames.map((f) => f.scores[detector]).filter((v): v is number => v !== undefined);
+      if (values.length > 0) trackScores[detector] = values.reduce((a, b) => a + b, 0) / values.length;
+    }
+    return { trackId: track.trackId, scores: trackScores, frames };
+  });
+
+  const score = ensembleScore(detectorScores);
+  const models: ModelReport[] = [
+    { name: payload.faceDetector.name, kind: 'face-detector', sha256: payload.faceDetector.sha256 },
+    ...[...scores.values()].map((s) => ({ name: s.model.name, kind: 'deepfake-detector' as const, sha256: s.model.sha256 })),
+  ];
+  const detectorBusyMs = [...scores.values()].reduce((sum, s) => sum + s.busyMs, 0);
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    videoId: faces.videoId,
+    source: { kind: payload.source.kind, uri: payload.source.uri },
+    status: 'done',
+    label: verdict(score, settings.verdictThreshold),
+    score: score ?? null,
+    threshold: settings.verdictThreshold,
+    detectors,
+    frames: { requested: settings.framesRequested, ...payload.frames },
+    faces: tracks,
+    video: payload.video,
+    timings: withTotal({ ...payload.timings, 'detector-workers': round(detectorBusyMs) }, payload.source.submittedAt),
+    models,
+    createdAt: new Date().toISOString(),
+    deepsiftVersion: settings.deepsiftVersion,
+  };
+}
+
+/** Builds the report of a video that a stage gave up on. */
+export function buildFailedReport(
+  failed: Envelope<'video.failed'>,
+  settings: ReportSettings,
+): VideoReport {
+  const payload: VideoFailedPayload = failed.payload;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    videoId: failed.videoId,
+    source: { kind: payload.source.kind, uri: payload.source.uri },
+    status: 'failed',
+    error: { code: payload.error.code, message: payload.error.message, stage: payload.stage },
+    label: null,
+    score: null,
+    threshold: settings.verdictThreshold,
+    detectors: {},
+    frames: { requested: settings.framesRequested, sampled: 0, withFaces: 0, withoutFaces: 0 },
+    faces: [],
+    video: payload.video ?? null,
+    timings: withTotal(payload.timings, payload.source.submittedAt),
+    models: [],
+    createdAt: new Date().toISOString(),
+    deepsiftVersion: settings.deepsiftVersion,
+  };
+}
+
+function withTotal(timings: StageTimings, ingestedAt: string): VideoReport['timings'] {
+  const total = Date.now() - Date.parse(ingestedAt);
+  return { ...timings, totalMs: Number.isFinite(total) && total >= 0 ? total : 0 };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,83 @@
+/**
+ * The per-video report: what deepsift tells its users. Versioned; its JSON Schema is
+ * `aggregator/report-schema.json`, documented in the README.
+ */
+import Ajv from 'ajv';
+import type { Box, FailureCode, StageName, VideoInfo } from '../common';
+import reportSchema from './report-schema.json';
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type Label = 'FAKE' | 'REAL' | 'UNKNOWN';
+
+/** One detector's result for a video. */
+export interface DetectorResult {
+  /** P(fake) for the video, or null when no face was scored. */
+  score: number | null;
+  label: Label;
+  threshold: number;
+  aggregation: string;
+  facesScored: number;
+}
+
+/** One face of one sampled frame, as scored. */
+export interface FaceFrame {
+  frameIndex: number;
+  ptsSeconds: number;
+  box: Box;
+  faceScore: number;
+  /** P(fake) by detector. */
+  scores: Record<string, number>;
+}
+
+/** A face followed across sampled frames. */
+export interface FaceTrackReport {
+  trackId: number;
+  /** Mean P(fake) over the track's frames, by detector. */
+  scores: Record<string, number>;
+  frames: FaceFrame[];
+}
+
+/** A model used for the report, with the SHA-256 of the graph that ran. */
+export interface ModelReport {
+  name: string;
+  kind: 'face-detector' | 'deepfake-detector';
+  sha256: string;
+}
+
+export interface VideoReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** SHA-256 of the video's bytes (of its path, for a path that could not be read). */
+  videoId: string;
+  source: { kind: string; uri: string };
+  status: 'done' | 'failed';
+  error?: { code: FailureCode; message: string; stage: StageName };
+  /** null when failed. */
+  label: Label | null;
+  /** Ensemble P(fake), null when failed or when no face was found. */
+  score: number | null;
+  threshold: number;
+  detectors: Record<string, DetectorResult>;
+  frames: { requested: number; sampled: number; withFaces: number; withoutFaces: number };
+  faces: FaceTrackReport[];
+  video: VideoInfo | null;
+  /** Busy milliseconds per stage, and `totalMs` from submission to report. */
+  timings: Partial<Record<StageName | 'totalMs', number>>;
+  models: ModelReport[];
+  createdAt: string;
+  deepsiftVersion: string;
+}
+
+const ajv = new Ajv({ allErrors: true });
+const validate = ajv.compile(reportSchema);
+
+/** Checks a report against the published schema; returns the problems (empty when valid). */
+export function reportSchemaErrors(report: unknown): string[] {
+  if (validate(report)) return [];
+  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+}
+
+/** Storage key of a video's report. */
+export function reportKey(videoId: string): string {
+  return `reports/${videoId}.json`;
+}

@@ -1,0 +1,32 @@
+import { createEnvelope, parseEnvelope, validateEnvelope } from './envelope';
+import { InvalidMessageError } from './errors';
+
+const VIDEO = 'b'.repeat(64);
+const source = { kind: 'file' as const, uri: 'a.mp4', path: '/tmp/a.mp4', submittedAt: new Date().toISOString() };
+
+describe('envelope validation', () => {
+  it('accepts a well-formed job', () => {
+    const job = createEnvelope('video.job', VIDEO, 'corr', { source, sizeBytes: 10, detectors: ['meso4-df'] });
+    expect(validateEnvelope(JSON.parse(JSON.stringify(job)))).toEqual(job);
+  });
+
+  it('names what is wrong', () => {
+    const job = createEnvelope('video.job', VIDEO, 'corr', { source, sizeBytes: 10, detectors: [] });
+    expect(() => validateEnvelope(job)).toThrow(InvalidMessageError);
+    expect(() => validateEnvelope(job)).toThrow(/payload\/detectors must NOT have fewer than 1 items/);
+    expect(() => validateEnvelope({ ...job, videoId: 'not-a-hash' })).toThrow(/videoId/);
+    expect(() => validateEnvelope({ ...job, type: 'video.unknown' })).toThrow(/type/);
+    expect(() => validateEnvelope({ ...job, schemaVersion: 2 })).toThrow(/schemaVersion/);
+  });
+
+  it('rejects scores outside [0, 1]', () => {
+    const scores = createEnvelope('video.scores', VIDEO, 'corr', {
+      detector: 'meso4-df', model: { name: 'meso4-df', sha256: 'x' }, scores: [{ cropId: '0-0', score: 1.5 }], busyMs: 1,
+    });
+    expect(() => validateEnvelope(scores)).toThrow(/score must be <= 1/);
+  });
+
+  it('turns unparseable bytes into an InvalidMessageError', () => {
+    expect(() => parseEnvelope(Buffer.from('{not json'))).toThrow('message is not valid JSON');
+  });
+});

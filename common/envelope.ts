@@ -1,0 +1,73 @@
+/** Building and validating envelopes. */
+import { randomUUID } from 'node:crypto';
+import Ajv, { type ValidateFunction } from 'ajv';
+import { InvalidMessageError } from './errors';
+import { MESSAGE_SCHEMA_VERSION, type AnyEnvelope, type Envelope, type MessageType, type PayloadByType } from './messages';
+import { PAYLOAD_SCHEMAS } from './message-schemas';
+
+/** Wraps a payload in a new envelope. */
+export function createEnvelope<T extends MessageType>(
+  type: T,
+  videoId: string,
+  correlationId: string,
+  payload: PayloadByType[T],
+): Envelope<T> {
+  return {
+    id: randomUUID(),
+    type,
+    schemaVersion: MESSAGE_SCHEMA_VERSION,
+    videoId,
+    correlationId,
+    createdAt: new Date().toISOString(),
+    payload,
+  };
+}
+
+const ENVELOPE_SCHEMA = {
+  type: 'object',
+  required: ['id', 'type', 'schemaVersion', 'videoId', 'correlationId', 'createdAt', 'payload'],
+  properties: {
+    id: { type: 'string', minLength: 1 },
+    type: { enum: Object.keys(PAYLOAD_SCHEMAS) },
+    schemaVersion: { const: MESSAGE_SCHEMA_VERSION },
+    videoId: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    correlationId: { type: 'string', minLength: 1 },
+    createdAt: { type: 'string' },
+    payload: { type: 'object' },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true });
+const validateEnvelopeShape = ajv.compile(ENVELOPE_SCHEMA);
+const payloadValidators = new Map<string, ValidateFunction>(
+  Object.entries(PAYLOAD_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
+);
+
+/**
+ * Checks that `value` is a well-formed envelope of a known type with a valid payload.
+ * Throws `InvalidMessageError` naming the first problems found.
+ */
+export function validateEnvelope(value: unknown): AnyEnvelope {
+  if (!validateEnvelopeShape(value)) {
+    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(validateEnvelopeShape.errors)}`);
+  }
+  const envelope = value as unknown as AnyEnvelope;
+  const validatePayload = payloadValidators.get(envelope.type)!;
+  if (!validatePayload(envelope.payload)) {
+    throw new InvalidMessageError(
+      `invalid ${envelope.type} payload: ${ajv.errorsText(validatePayload.errors, { dataVar: 'payload' })}`,
+    );
+  }
+  return envelope;
+}
+
+/** Parses and validates an envelope from bytes or text received from outside. */
+export function parseEnvelope(raw: Buffer | string): AnyEnvelope {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString());
+  } catch (error) {
+    throw new InvalidMessageError('message is not valid JSON', { cause: error });
+  }
+  return validateEnvelope(value);
+}

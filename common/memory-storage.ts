@@ -1,0 +1,46 @@
+/**
+ * `Storage` in process memory. The embedded pipeline keeps its work area (sampled
+ * frames, face crops) here: buffers are passed by reference, never copied or encoded.
+ */
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject } from './storage';
+
+export class MemoryStorage implements Storage {
+  private readonly objects = new Map<string, Buffer>();
+
+  async put(key: string, body: Buffer | Readable): Promise<void> {
+    assertValidKey(key);
+    this.objects.set(key, Buffer.isBuffer(body) ? body : await buffer(body));
+  }
+
+  async get(key: string): Promise<Buffer> {
+    const data = this.objects.get(key);
+    if (!data) throw new ObjectNotFoundError(key);
+    return data;
+  }
+
+  async stream(key: string): Promise<Readable> {
+    return Readable.from([await this.get(key)]);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(key);
+  }
+
+  async *list(prefix: string): AsyncIterable<StoredObject> {
+    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+    for (const key of keys) yield { key, sizeBytes: this.objects.get(key)!.length };
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+
+  /** Bytes held in total: lets tests and benchmarks check the work area is emptied. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const data of this.objects.values()) total += data.length;
+    return total;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * JSON Schemas of each payload in `messages.ts`, used by `validateEnvelope` wherever
+ * a message enters a stage. They check what a consumer relies on, not every field.
+ */
+const nonEmptyString = { type: 'string', minLength: 1 };
+const count = { type: 'integer', minimum: 0 };
+const stringList = { type: 'array', items: nonEmptyString };
+
+const source = {
+  type: 'object',
+  required: ['kind', 'uri', 'path', 'submittedAt'],
+  properties: { kind: { const: 'file' }, uri: nonEmptyString, path: nonEmptyString, submittedAt: nonEmptyString },
+};
+
+const blobRef = {
+  type: 'object',
+  required: ['key', 'format', 'width', 'height'],
+  properties: { key: nonEmptyString, format: { const: 'rgb24' }, width: count, height: count },
+};
+
+const videoInfo = {
+  type: 'object',
+  required: ['durationSeconds', 'width', 'height', 'fps', 'codec', 'frameCount'],
+  properties: {
+    durationSeconds: { type: 'number', minimum: 0 },
+    width: count,
+    height: count,
+    fps: { type: 'number', minimum: 0 },
+    codec: { type: 'string' },
+    frameCount: count,
+  },
+};
+
+const timings = { type: 'object', additionalProperties: { type: 'number' } };
+const modelUse = { type: 'object', required: ['name', 'sha256'], properties: { name: nonEmptyString, sha256: { type: 'string' } } };
+
+/** Payload schema by message type. */
+export const PAYLOAD_SCHEMAS: Record<string, object> = {
+  'video.job': {
+    type: 'object',
+    required: ['source', 'sizeBytes', 'detectors'],
+    properties: { source, sizeBytes: count, detectors: { ...stringList, minItems: 1 } },
+  },
+  'video.frames': {
+    type: 'object',
+    required: ['source', 'detectors', 'video', 'framesRequested', 'frames', 'timings'],
+    properties: {
+      source,
+      detectors: stringList,
+      video: videoInfo,
+      framesRequested: count,
+      frames: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['frameIndex', 'sampleIndex', 'ptsSeconds', 'blob'],
+          properties: { frameIndex: count, sampleIndex: count, ptsSeconds: { type: 'number' }, blob: blobRef },
+        },
+      },
+      timings,
+    },
+  },
+  'video.crops': {
+    type: 'object',
+    required: ['detectors', 'crops'],
+    properties: {
+      detectors: stringList,
+      crops: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['cropId', 'trackId', 'frameIndex', 'blobs'],
+          properties: { cropId: nonEmptyString, trackId: count, frameIndex: count, blobs: { type: 'object', additionalProperties: blobRef } },
+        },
+      },
+    },
+  },
+  'video.faces': {
+    type: 'object',
+    required: ['source', 'detectors', 'video', 'faceDetector', 'frames', 'tracks', 'cropCount', 'timings'],
+    properties: {
+      source,
+      detectors: stringList,
+      video: videoInfo,
+      faceDetector: modelUse,
+      frames: {
+        type: 'object',
+        required: ['sampled', 'withFaces', 'withoutFaces'],
+        properties: { sampled: count, withFaces: count, withoutFaces: count },
+      },
+      tracks: { type: 'array', items: { type: 'object', required: ['trackId', 'detections'] } },
+      cropCount: count,
+      timings,
+    },
+  },
+  'video.scores': {
+    type: 'object',
+    required: ['detector', 'model', 'scores', 'busyMs'],
+    properties: {
+      detector: nonEmptyString,
+      model: modelUse,
+      scores: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['cropId', 'score'],
+          properties: { cropId: nonEmptyString, score: { type: 'number', minimum: 0, maximum: 1 } },
+        },
+      },
+      busyMs: { type: 'number', minimum: 0 },
+    },
+  },
+  'video.failed': {
+    type: 'object',
+    required: ['source', 'stage', 'error', 'timings'],
+    properties: {
+      source,
+      stage: nonEmptyString,
+      error: { type: 'object', required: ['code', 'message'], properties: { code: nonEmptyString, message: { type: 'string' } } },
+      timings,
+    },
+  },
+  'report.ready': {
+    type: 'object',
+    required: ['reportKey', 'status', 'label', 'score'],
+    properties: {
+      reportKey: nonEmptyString,
+      status: { enum: ['done', 'failed'] },
+      label: { enum: ['FAKE', 'REAL', 'UNKNOWN', null] },
+      score: { type: ['number', 'null'] },
+    },
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * Message contracts: one versioned envelope for every message that moves between
+ * stages, and the payload of each message type. Pixels never travel inside a message:
+ * frames and crops are referenced by `BlobRef` (claim check) in the work storage.
+ */
+import type { Box } from './raw-image';
+import type { FailureCode, StageName } from './errors';
+
+/** Version of the envelope and payload contracts below. */
+export const MESSAGE_SCHEMA_VERSION = 1;
+
+/** Where a video came from. `path` is the local file a stage may open. */
+export interface VideoSource {
+  kind: 'file';
+  /** What the user named: a path or URI, echoed in the report. */
+  uri: string;
+  /** Absolute local path of the bytes to analyse. */
+  path: string;
+  /** When the video was submitted (ISO 8601): the report's total time counts from here. */
+  submittedAt: string;
+}
+
+/** Facts about a video from ffprobe, echoed in the report. */
+export interface VideoInfo {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  fps: number;
+  codec: string;
+  frameCount: number;
+  rotationDegrees: number;
+  sizeBytes: number;
+}
+
+/** A reference to pixels in the work storage (claim check). */
+export interface BlobRef {
+  key: string;
+  format: 'rgb24';
+  width: number;
+  height: number;
+}
+
+/** One sampled frame of a video. */
+export interface FrameRef {
+  /** Ordinal of the frame among the decoded frames of the video. */
+  frameIndex: number;
+  /** Ordinal among the sampled frames, 0..sampled-1. */
+  sampleIndex: number;
+  ptsSeconds: number;
+  blob: BlobRef;
+}
+
+/** One face of one frame, cropped for the detectors. */
+export interface CropRef {
+  /** Unique within the video: `<trackId>-<sampleIndex>`. */
+  cropId: string;
+  trackId: number;
+  frameIndex: number;
+  /** One blob per crop size the requested detectors need, keyed by size in pixels. */
+  blobs: Record<string, BlobRef>;
+}
+
+/** A face followed across frames, as the face-cropper found it. */
+export interface TrackSummary {
+  trackId: number;
+  detections: Array<{ frameIndex: number; ptsSeconds: number; box: Box; faceScore: number; cropId: string }>;
+}
+
+/** Milliseconds a stage spent on a video, by stage. */
+export type StageTimings = Partial<Record<StageName, number>>;
+
+/** A model as used for a video: echoed in the report so results can be traced. */
+export interface ModelUse {
+  name: string;
+  sha256: string;
+}
+
+export interface VideoJobPayload {
+  source: VideoSource;
+  sizeBytes: number;
+  /** Deepfake detectors to run, by manifest name. */
+  detectors: string[];
+}
+
+export interface VideoFramesPayload {
+  source: VideoSource;
+  detectors: string[];
+  video: VideoInfo;
+  framesRequested: number;
+  frames: FrameRef[];
+  timings: StageTimings;
+}
+
+export interface VideoCropsPayload {
+  detectors: string[];
+  crops: CropRef[];
+}
+
+export interface VideoFacesPayload {
+  source: VideoSource;
+  detectors: string[];
+  video: VideoInfo;
+  faceDetector: ModelUse;
+  frames: { sampled: number; withFaces: number; withoutFaces: number };
+  tracks: TrackSummary[];
+  cropCount: number;
+  timings: StageTimings;
+}
+
+export interface VideoScoresPayload {
+  detector: string;
+  model: ModelUse;
+  scores: Array<{ cropId: string; score: number }>;
+  busyMs: number;
+}
+
+export interface VideoFailedPayload {
+  source: VideoSource;
+  stage: StageName;
+  error: { code: FailureCode; message: string };
+  video?: VideoInfo;
+  timings: StageTimings;
+}
+
+export interface ReportReadyPayload {
+  reportKey: string;
+  status: 'done' | 'failed';
+  label: 'FAKE' | 'REAL' | 'UNKNOWN' | null;
+  score: number | null;
+}
+
+/** Payload type of each message type. */
+export interface PayloadByType {
+  'video.job': VideoJobPayload;
+  'video.frames': VideoFramesPayload;
+  'video.crops': VideoCropsPayload;
+  'video.faces': VideoFacesPayload;
+  'video.scores': VideoScoresPayload;
+  'video.failed': VideoFailedPayload;
+  'report.ready': ReportReadyPayload;
+}
+
+export type MessageType = keyof PayloadByType;
+
+/** The envelope every message travels in. */
+export interface Envelope<T extends MessageType = MessageType> {
+  /** Unique per message (UUID). */
+  id: string;
+  type: T;
+  schemaVersion: typeof MESSAGE_SCHEMA_VERSION;
+  /** SHA-256 of the video's bytes. */
+  videoId: string;
+  /** Correlation id of the whole analysis: the job's id, or the crawler's own id. */
+  correlationId: string;
+  createdAt: string;
+  payload: PayloadByType[T];
+}
+
+/** Any envelope, discriminated on `type`. */
+export type AnyEnvelope = { [T in MessageType]: Envelope<T> }[MessageType];

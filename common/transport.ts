@@ -1,0 +1,78 @@
+/**
+ * The transport contract between stages. `MemoryTransport` implements it in one
+ * process (embedded mode); a broker-backed implementation runs the same stages apart.
+ *
+ * What a handler's outcome means:
+ * - it resolves: the message is acknowledged (done, never seen again);
+ * - it throws `InvalidMessageError` or `VideoRejectedError`: the message is dead-lettered
+ *   at once with the error as its reason (retrying cannot help);
+ * - it throws anything else: the message is delivered again after the retry policy's
+ *   delay, and dead-lettered with reason `RETRIES_EXHAUSTED` after its last attempt.
+ */
+import type { AnyEnvelope } from './messages';
+import type { RetryPolicy } from './retry-policy';
+
+/** A queue and the routing keys it receives. Each queue has a dead-letter queue `<name>.dead`. */
+export interface QueueSpec {
+  name: string;
+  /** Routing keys whose messages this queue receives (a message goes to every bound queue). */
+  bindings: string[];
+  /**
+   * Messages the queue holds before `publish` waits for room: backpressure towards
+   * producers, so fast stages cannot pile up frames in memory. Unbounded when absent.
+   */
+  maxLength?: number;
+}
+
+/** How a consumer takes messages. */
+export interface ConsumeOptions {
+  /** Messages handed to the handler and not yet settled, at most. */
+  prefetch: number;
+  retryPolicy: RetryPolicy;
+}
+
+/** One delivery of a message to a handler. */
+export interface Delivery {
+  envelope: AnyEnvelope;
+  /** 1 on the first delivery. */
+  deliveryCount: number;
+  /** Present on dead-lettered messages: why the message was given up. */
+  deadLetterReason?: string;
+  /** Present on dead-lettered messages: the queue that gave it up. */
+  deadLetterQueue?: string;
+}
+
+export type MessageHandler = (delivery: Delivery) => Promise<void>;
+
+/** A running consumer. */
+export interface Subscription {
+  /** Stops taking messages and waits for the handler calls in flight to settle. */
+  cancel(): Promise<void>;
+}
+
+/** Moves envelopes between stages with ack / retry / dead-letter semantics. */
+export interface Transport {
+  declareQueue(spec: QueueSpec): Promise<void>;
+  /**
+   * Routes an envelope to every queue bound to `routingKey`. Resolves once every such
+   * queue holds it (and may first wait for room). Rejects with `UnroutableError` when no
+   * queue is bound, so nothing vanishes.
+   */
+  publish(routingKey: string, envelope: AnyEnvelope): Promise<void>;
+  consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription>;
+  /** Cancels every consumer and releases resources. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Thrown by `publish` when no queue is bound to the routing key. */
+export class UnroutableError extends Error {
+  override readonly name = 'UnroutableError';
+  constructor(readonly routingKey: string) {
+    super(`no queue is bound to routing key "${routingKey}"`);
+  }
+}
+
+/** The dead-letter queue's name for a queue. */
+export function deadLetterQueueName(queue: string): string {
+  return `${queue}.dead`;
+}

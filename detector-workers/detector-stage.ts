@@ -1,0 +1,96 @@
+/**
+ * The detector-workers stage: one consumer per deepfake detector, each on its own queue,
+ * feeding a dynamic batcher so crops from several videos share inference batches.
+ */
+import {
+  consumeAsStage,
+  createEnvelope,
+  DEFAULT_RETRY_POLICY,
+  elapsedMs,
+  QUEUES,
+  ROUTING,
+  type AnyEnvelope,
+  type Logger,
+  type RawImage,
+  type StageDeps,
+  type Storage,
+  type Subscription,
+  cropBlobKey,
+} from '../common';
+import { DynamicBatcher } from './dynamic-batcher';
+import type { OnnxDeepfakeDetector } from './onnx-deepfake-detector';
+
+
+export interface DetectorStageOptions {
+  batchMaxSize: number;
+  batchMaxWaitMs: number;
+  /** Videos' crop messages in flight per detector: enough to fill batches across videos. */
+  prefetch: number;
+}
+
+export interface DetectorStageDeps extends StageDeps {
+  work: Storage;
+}
+
+/** Serves one deepfake detector. */
+export class DetectorWorker {
+  private readonly batcher: DynamicBatcher<RawImage, number>;
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly deps: DetectorStageDeps,
+    readonly detector: OnnxDeepfakeDetector,
+    private readonly options: DetectorStageOptions,
+    private readonly cropMargin: number,
+  ) {
+    const { metrics } = deps;
+    this.batcher = new DynamicBatcher(async (crops) => {
+      const stop = metrics.inferenceDurationSeconds.startTimer({ detector: detector.name });
+      const scores = await detector.score(crops);
+      stop();
+      metrics.batchSize.observe({ detector: detector.name }, crops.length);
+      metrics.cropsScoredTotal.inc({ detector: detector.name }, crops.length);
+      return scores;
+    }, { maxBatchSize: options.batchMaxSize, maxWaitMs: options.batchMaxWaitMs });
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await consumeAsStage(
+      this.deps,
+      'detector-workers',
+      QUEUES.detector(this.detector.name),
+      (e, log) => this.handle(e, log),
+      { prefetch: this.options.prefetch, retryPolicy: DEFAULT_RETRY_POLICY },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.cancel();
+    await this.batcher.drain();
+  }
+
+  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
+    if (envelope.type !== 'video.crops') throw new Error(`unexpected ${envelope.type} on a detector queue`);
+    const start = performance.now();
+    const key = cropBlobKey(this.detector.inputSize, this.cropMargin);
+    const crops = await Promise.all(
+      envelope.payload.crops.map(async (crop) => {
+        const blob = crop.blobs[key];
+        if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
+        const data = await this.deps.work.get(blob.key);
+        return { data, width: blob.width, height: blob.height, channels: 3 } as RawImage;
+      }),
+    );
+    const scores = await this.batcher.submitAll(crops);
+    await this.deps.transport.publish(
+      ROUTING.scores,
+      createEnvelope('video.scores', envelope.videoId, envelope.correlationId, {
+        detector: this.detector.name,
+        model: { name: this.detector.name, sha256: this.detector.sha256 },
+        scores: envelope.payload.crops.map((c, i) => ({ cropId: c.cropId, score: scores[i]! })),
+        busyMs: elapsedMs(start),
+      }),
+    );
+    log.debug('Crops scored.', { detector: this.detector.name, crops: crops.length });
+  }
+}

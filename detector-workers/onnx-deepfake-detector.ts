@@ -1,0 +1,66 @@
+/**
+ * A deepfake detector backed by an ONNX graph and its manifest. The session is created
+ * once; `score` runs one batch and returns P(fake) per crop, whatever the model outputs.
+ */
+import { createOnnxSession, ort, type OnnxSessionOptions, type RawImage } from '../common';
+import type { ModelManifest } from '../weights/manifest';
+import { toInputTensor } from './preprocess';
+
+export class OnnxDeepfakeDetector {
+  private constructor(
+    readonly manifest: ModelManifest,
+    readonly sha256: string,
+    readonly executionProvider: string,
+    /** Why preferred execution providers were skipped. */
+    readonly skippedProviders: string[],
+    private readonly session: ort.InferenceSession,
+  ) {}
+
+  /** Loads the model at `onnxPath` (the manifest's converted or upstream graph). */
+  static async create(
+    manifest: ModelManifest,
+    onnxPath: string,
+    sha256: string,
+    options: OnnxSessionOptions,
+  ): Promise<OnnxDeepfakeDetector> {
+    if (manifest.kind !== 'deepfake-detector' || !manifest.output) {
+      throw new Error(`model "${manifest.name}" is not a deepfake detector`);
+    }
+    const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, options);
+    return new OnnxDeepfakeDetector(manifest, sha256, executionProvider, skipped, session);
+  }
+
+  get name(): string {
+    return this.manifest.name;
+  }
+
+  /** Crop size (square, pixels) this detector takes. */
+  get inputSize(): number {
+    return this.manifest.input.width;
+  }
+
+  /** Scores crops already at the input size; returns P(fake) per crop, in [0, 1]. */
+  async score(crops: RawImage[]): Promise<number[]> {
+    if (crops.length === 0) return [];
+    const { input, output } = this.manifest as Required<ModelManifest>;
+    if (!input.dynamicBatch && crops.length > 1) {
+      const scores: number[] = [];
+      for (const crop of crops) scores.push(...(await this.score([crop])));
+      return scores;
+    }
+    const { data, dims } = toInputTensor(crops, input);
+    const results = await this.session.run({ [input.name]: new ort.Tensor('float32', data, dims) });
+    const values = results[output.name]?.data as Float32Array | undefined;
+    if (!values || values.length !== crops.length) {
+      throw new Error(`model "${this.name}" returned ${values?.length ?? 0} values for ${crops.length} crops`);
+    }
+    return Array.from(values, (p) => {
+      const clamped = Math.min(1, Math.max(0, p));
+      return output.positiveClass === 'real' ? 1 - clamped : clamped;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The ingest stage for local inputs: hashes each file (its SHA-256 is the videoId and
+ * the report key), drops duplicates, validates the job and submits it. An input that
+ * cannot be read is announced as failed straight away, so it still gets a report.
+ */
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import {
+  createEnvelope,
+  describeError,
+  publishVideoFailure,
+  ROUTING,
+  validateEnvelope,
+  type StageDeps,
+  type VideoSource,
+} from '../common';
+import { hashFile, pathVideoId, type LocalInput } from './local-source';
+
+/** What became of one input. */
+export interface IngestedInput {
+  uri: string;
+  videoId: string;
+  /** Set when the same bytes were already submitted under another name. */
+  duplicateOf?: string;
+}
+
+export class LocalIngest {
+  /** videoId → uri of the first input with those bytes. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly deps: StageDeps,
+    private readonly detectors: string[],
+  ) {}
+
+  /** Submits one input; resolves once its job (or failure) is published. */
+  async submit(input: LocalInput): Promise<IngestedInput> {
+    const log = this.deps.logger.child({ stage: 'ingest', uri: input.uri });
+    const source: VideoSource = { kind: 'file', uri: input.uri, path: input.path, submittedAt: new Date().toISOString() };
+    const correlationId = randomUUID();
+    let hashed: { sha256: string; sizeBytes: number };
+    try {
+      const info = await stat(input.path);
+      if (!info.isFile()) throw Object.assign(new Error(`${input.uri} is not a regular file`), { code: 'EISDIR' });
+      hashed = await hashFile(input.path);
+    } catch (error) {
+      const videoId = pathVideoId(input.path);
+      const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      log.warn('Input cannot be read.', { videoId, error: describeError(error) });
+      await publishVideoFailure(this.deps.transport, { videoId, correlationId, source }, {
+        stage: 'ingest',
+        code: missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
+        message: missing ? `no such file: ${input.uri}` : `cannot read ${input.uri}: ${describeError(error)}`,
+      });
+      return { uri: input.uri, videoId };
+    }
+
+    const videoId = hashed.sha256;
+    const first = this.seen.get(videoId);
+    if (first !== undefined) {
+      log.info('Duplicate input skipped.', { videoId, duplicateOf: first });
+      return { uri: input.uri, videoId, duplicateOf: first };
+    }
+    this.seen.set(videoId, input.uri);
+    const job = validateEnvelope(
+      createEnvelope('video.job', videoId, correlationId, { source, sizeBytes: hashed.sizeBytes, detectors: this.detectors }),
+    );
+    await this.deps.transport.publish(ROUTING.job, job);
+    this.deps.metrics.messagesTotal.inc({ stage: 'ingest', outcome: 'ack' });
+    log.info('Video submitted.', { videoId, sizeBytes: hashed.sizeBytes });
+    return { uri: input.uri, videoId };
+  }
+}
