@@ -16,6 +16,8 @@ export interface ManifestFile {
   sha256: string;
   /** Path of the same file inside a mirror of the upstream files (`DEEPSIFT_WEIGHTS_MIRROR`). */
   mirrorPath: string;
+  /** Exact size of the upstream file in bytes; a download that runs past it is cut off. */
+  sizeBytes?: number;
 }
 
 /** How upstream files become the ONNX graph that ONNX Runtime loads. */

@@ -1,0 +1,121 @@
+/**
+ * The frame-extractor stage: probes each job's video within limits, decodes it once and
+ * stores the sampled frames in the work area, then hands their references to the
+ * face-cropper. A video ffmpeg rejects gets a failed report; the stage goes on.
+ */
+import {
+  consumeAsStage,
+  createEnvelope,
+  DEFAULT_RETRY_POLICY,
+  elapsedMs,
+  publishVideoFailure,
+  QUEUES,
+  ROUTING,
+  type AnyEnvelope,
+  type FrameRef,
+  type Logger,
+  type StageDeps,
+  type Storage,
+  type Subscription,
+  type VideoInfo,
+} from '../common';
+import { extractFrames } from './extract-frames';
+import { probeVideo, type VideoProbe } from './probe-video';
+import { isVideoError } from './video-error';
+import type { VideoLimits } from './video-limits';
+
+export interface FrameExtractorOptions {
+  framesPerVideo: number;
+  limits: VideoLimits;
+  /** Videos decoded at once. */
+  concurrency: number;
+}
+
+export interface FrameExtractorDeps extends StageDeps {
+  work: Storage;
+}
+
+/** The work-area key of a sampled frame. */
+export function frameBlobKey(videoId: string, sampleIndex: number): string {
+  return `work/${videoId}/frames/${sampleIndex}.rgb`;
+}
+
+export class FrameExtractorStage {
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly deps: FrameExtractorDeps,
+    private readonly options: FrameExtractorOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, (e, log) => this.handle(e, log), {
+      prefetch: this.options.concurrency,
+      retryPolicy: DEFAULT_RETRY_POLICY,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.cancel();
+  }
+
+  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
+    if (envelope.type !== 'video.job') throw new Error(`unexpected ${envelope.type} on the frame-extractor queue`);
+    const { source, detectors } = envelope.payload;
+    const start = performance.now();
+    let probe: VideoProbe | undefined;
+    const frames: FrameRef[] = [];
+    try {
+      probe = await probeVideo(source.path, this.options.limits);
+      for await (const frame of extractFrames(source.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits })) {
+        const sampleIndex = frames.length;
+        const key = frameBlobKey(envelope.videoId, sampleIndex);
+        await this.deps.work.put(key, frame.image.data);
+        frames.push({
+          frameIndex: frame.index,
+          sampleIndex,
+          ptsSeconds: frame.ptsSeconds,
+          blob: { key, format: 'rgb24', width: frame.image.width, height: frame.image.height },
+        });
+      }
+    } catch (error) {
+      await Promise.all(frames.map((f) => this.deps.work.delete(f.blob.key)));
+      if (!isVideoError(error)) throw error;
+      log.warn('Video rejected.', { code: error.code, error: error.message });
+      await publishVideoFailure(this.deps.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source }, {
+        stage: 'frame-extractor',
+        code: error.code,
+        message: error.message,
+        video: probe && videoInfo(probe),
+        timings: { 'frame-extractor': elapsedMs(start) },
+      });
+      return;
+    }
+    const video = videoInfo(probe);
+    log.debug('Frames sampled.', { frames: frames.length, frameCount: video.frameCount });
+    await this.deps.transport.publish(
+      ROUTING.frames,
+      createEnvelope('video.frames', envelope.videoId, envelope.correlationId, {
+        source,
+        detectors,
+        video,
+        framesRequested: this.options.framesPerVideo,
+        frames,
+        timings: { 'frame-extractor': elapsedMs(start) },
+      }),
+    );
+  }
+}
+
+function videoInfo(probe: VideoProbe): VideoInfo {
+  return {
+    durationSeconds: probe.durationSeconds,
+    width: probe.width,
+    height: probe.height,
+    fps: probe.fps,
+    codec: probe.codec,
+    frameCount: probe.frameCount,
+    rotationDegrees: probe.rotationDegrees,
+    sizeBytes: probe.sizeBytes,
+  };
+}

@@ -1,0 +1,63 @@
+/**
+ * Test helpers: builds small input files with ffmpeg in a temporary folder, so
+ * that no video is ever committed. Used only by the frame-extractor tests.
+ */
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** The shared data folder: `DEEPSIFT_SHARED_DIR`, else `../shared` next to the repository. */
+export function sharedDir(): string {
+  return process.env['DEEPSIFT_SHARED_DIR'] ?? path.resolve(__dirname, '..', '..', 'shared');
+}
+
+/** A fresh temporary folder; remove it with `fs.rm(dir, { recursive: true })`. */
+export function makeTempDir(): Promise<string> {
+  return fs.mkdtemp(path.join(os.tmpdir(), 'deepsift-frames-'));
+}
+
+/** Runs ffmpeg with `args` and rejects with its stderr when it fails. */
+export function runFfmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')} failed: ${stderr}`))));
+  });
+}
+
+/** A constant-rate H.264 test pattern `width`×`height` of `frames` frames at `fps`. */
+export async function makeTestClip(file: string, options: { width: number; height: number; frames: number; fps: number }): Promise<string> {
+  const { width, height, frames, fps } = options;
+  await runFfmpeg([
+    '-f', 'lavfi', '-i', `testsrc=size=${width}x${height}:rate=${fps}`,
+    '-frames:v', String(frames), '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file,
+  ]);
+  return file;
+}
+
+/**
+ * A variable-rate clip of 60 frames: 20 at 10 fps, then 40 at 30 fps, so frame
+ * `i` is shown at {@link variableRatePts}(i). MP4 stores the frame count; Matroska does not.
+ */
+export async function makeVariableRateClip(file: string): Promise<string> {
+  await runFfmpeg([
+    '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=30', '-frames:v', '60',
+    '-vf', "setpts='if(lt(N,20),N/10,2+(N-20)/30)/TB'", '-fps_mode', 'passthrough',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file,
+  ]);
+  return file;
+}
+
+/** Presentation time of frame `i` of {@link makeVariableRateClip}, in seconds. */
+export function variableRatePts(i: number): number {
+  return i < 20 ? i / 10 : 2 + (i - 20) / 30;
+}
+
+/** Copies `source` with a display-matrix rotation (ffmpeg 5.1 has no `-display_rotation`; the legacy tag sets the matrix). */
+export async function makeRotatedCopy(source: string, file: string, degrees: number): Promise<string> {
+  await runFfmpeg(['-i', source, '-c', 'copy', '-metadata:s:v', `rotate=${degrees}`, file]);
+  return file;
+}

@@ -1,0 +1,74 @@
+/**
+ * Validation of model manifests against `manifest-schema.json` (ajv), plus the
+ * cross-field rules a JSON Schema cannot state. Invalid input is a `ManifestError`
+ * naming the file and the field.
+ */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import schema from './manifest-schema.json';
+import type { ModelManifest } from './manifest';
+import { ManifestError } from './weights-errors';
+
+let compiled: ValidateFunction<ModelManifest> | undefined;
+
+function schemaValidator(): ValidateFunction<ModelManifest> {
+  // Compiled on first use and kept: a compiled validator is a pure function of its input.
+  // strictRequired is off because the if/then rule requires fields declared at the top level.
+  compiled ??= new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile<ModelManifest>(schema);
+  return compiled;
+}
+
+/**
+ * Checks a parsed manifest and returns it typed; throws `ManifestError` naming `file`
+ * and the first offending field (all schema errors are listed in the message).
+ */
+export function validateManifest(json: unknown, file = '<inline>'): ModelManifest {
+  const validate = schemaValidator();
+  if (!validate(json)) {
+    const errors = (validate.errors ?? []).filter((error) => error.keyword !== 'if');
+    const [first] = errors;
+    if (first === undefined) throw new ManifestError(file, '', 'does not match the manifest schema.');
+    const detail = errors.map((error) => `${fieldOf(error)} ${describe(error)}`).join('; ');
+    throw new ManifestError(file, fieldOf(first), `${describe(first)}${errors.length > 1 ? ` (all errors: ${detail})` : ''}.`);
+  }
+  checkCrossFieldRules(json, file);
+  return json;
+}
+
+function checkCrossFieldRules(manifest: ModelManifest, file: string): void {
+  const names = manifest.files.map((entry) => entry.name);
+  names.forEach((name, index) => {
+    if (names.indexOf(name) !== index) {
+      throw new ManifestError(file, `/files/${index}/name`, `repeats the file name "${name}".`);
+    }
+  });
+  const isUpstream = names.includes(manifest.onnxFile);
+  if (manifest.converter === undefined && !isUpstream) {
+    throw new ManifestError(file, '/onnxFile', `"${manifest.onnxFile}" must name one of the files when there is no converter.`);
+  }
+  if (manifest.converter !== undefined && isUpstream) {
+    throw new ManifestError(file, '/onnxFile', `"${manifest.onnxFile}" is the converter's output and must not name an upstream file.`);
+  }
+}
+
+function fieldOf(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  if (error.keyword === 'required') return `${error.instancePath}/${String(params.missingProperty)}`;
+  if (error.keyword === 'additionalProperties') return `${error.instancePath}/${String(params.additionalProperty)}`;
+  return error.instancePath;
+}
+
+function describe(error: ErrorObject): string {
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return 'is required';
+    case 'additionalProperties':
+      return 'is not a manifest field';
+    case 'enum':
+      return `must be one of ${JSON.stringify(params.allowedValues)}`;
+    case 'const':
+      return `must be ${JSON.stringify(params.allowedValue)}`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}

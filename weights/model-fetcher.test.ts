@@ -1,0 +1,270 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { sha256File } from './file-hash';
+import { ensureModel, fetchModels, sourceUrl } from './model-fetcher';
+import type { ConverterSet, ModelConverter } from './model-converters';
+import type { RetryPolicy } from './retry-policy';
+import type { WeightsOptions, WeightsProgressEvent } from './weights-options';
+import { ChecksumError, DownloadError, UnknownModelError } from './weights-errors';
+
+const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
+const mirrorDir = path.join(sharedDir, 'weights');
+const RFB320_SHA256 = '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017';
+const FAST_RETRIES: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1, backoffCoefficient: 1, maxDelayMs: 1, jitter: 0 };
+
+/** How the test server answers a request for a mirror file; `hit` counts requests per path from 1. */
+type Behaviour = (res: http.ServerResponse, body: Buffer, hit: number) => void;
+
+function serve(res: http.ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
+  res.end(body);
+}
+function dropMidBody(res: http.ServerResponse, body: Buffer): void {
+  res.writeHead(200, { 'content-length': body.length });
+  res.write(body.subarray(0, body.length >> 1), () => res.socket?.destroy());
+}
+
+interface MirrorServer {
+  baseUrl: string;
+  requests: string[];
+  close(): Promise<void>;
+}
+
+/** Serves the shared mirror on 127.0.0.1; `/redirect/<path>` answers 302 to `/<path>`. */
+async function startMirrorServer(behaviour: Behaviour = serve): Promise<MirrorServer> {
+  const requests: string[] = [];
+  const hits = new Map<string, number>();
+  const server = http.createServer((req, res) => {
+    const url = decodeURIComponent(req.url ?? '/');
+    requests.push(url);
+    if (url.startsWith('/redirect/')) {
+      res.writeHead(302, { location: url.slice('/redirect'.length) }).end();
+      return;
+    }
+    const file = path.join(mirrorDir, path.normalize(url));
+    if (!file.startsWith(mirrorDir) || !fs.existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    const hit = (hits.get(url) ?? 0) + 1;
+    hits.set(url, hit);
+    behaviour(res, fs.readFileSync(file), hit);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let cacheDir: string;
+let server: MirrorServer | undefined;
+
+beforeEach(() => {
+  cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'deepsift-cache-'));
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+});
+
+/** Options that ignore the developer's environment. */
+function options(extra: WeightsOptions): WeightsOptions {
+  return { env: {}, cacheDir, mirrorDir: null, retryPolicy: FAST_RETRIES, ...extra };
+}
+
+function modelFolder(model: string): string[] {
+  const folder = path.join(cacheDir, model);
+  return fs.existsSync(folder) ? fs.readdirSync(folder) : [];
+}
+
+describe('ensureModel over HTTP', () => {
+  it('downloads into the cache, following a redirect, and verifies the file', async () => {
+    server = await startMirrorServer();
+    const events: WeightsProgressEvent[] = [];
+    const ensured = await ensureModel('ultraface-rfb-320', options({ baseUrl: `${server.baseUrl}/redirect`, onProgress: (e) => events.push(e) }));
+
+    expect(ensured.onnxPath).toBe(path.join(cacheDir, 'ultraface-rfb-320', 'version-RFB-320.onnx'));
+    expect(ensured.sha256).toBe(RFB320_SHA256);
+    expect(await sha256File(ensured.onnxPath)).toBe(RFB320_SHA256);
+    expect(server.requests).toEqual(['/redirect/ultraface/version-RFB-320.onnx', '/ultraface/version-RFB-320.onnx']);
+    expect(modelFolder('ultraface-rfb-320')).toEqual(['version-RFB-320.onnx']);
+    expect(events.at(-1)).toMatchObject({ type: 'download-progress', receivedBytes: 1270727, totalBytes: 1270727 });
+
+    // A second call finds the verified file and makes no request.
+    await ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('refuses wrong bytes with a ChecksumError and leaves nothing in the cache', async () => {
+    server = await startMirrorServer((res, body) => serve(res, Buffer.concat([body.subarray(0, -1), Buffer.from([body.at(-1)! ^ 0xff])])));
+    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+
+    await expect(attempt).rejects.toThrow(ChecksumError);
+    const error = (await attempt.catch((err: unknown) => err)) as ChecksumError;
+    expect(error.expected).toBe(RFB320_SHA256);
+    expect(error.actual).toMatch(/^[0-9a-f]{64}$/);
+    expect(error.actual).not.toBe(RFB320_SHA256);
+    expect(error.source).toBe(`${server.baseUrl}/ultraface/version-RFB-320.onnx`);
+    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+  });
+
+  it('retries a connection dropped mid-body and then succeeds', async () => {
+    server = await startMirrorServer((res, body, hit) => (hit === 1 ? dropMidBody(res, body) : serve(res, body)));
+    const retries: WeightsProgressEvent[] = [];
+    const ensured = await ensureModel(
+      'ultraface-rfb-320',
+      options({ baseUrl: server.baseUrl, onProgress: (e) => e.type === 'download-retry' && retries.push(e) }),
+    );
+
+    expect(await sha256File(ensured.onnxPath)).toBe(RFB320_SHA256);
+    expect(server.requests).toHaveLength(2);
+    expect(retries).toEqual([expect.objectContaining({ type: 'download-retry', attempt: 1 })]);
+    expect(modelFolder('ultraface-rfb-320')).toEqual(['version-RFB-320.onnx']);
+  });
+
+  it('gives up with a clear error when the connection always drops', async () => {
+    server = await startMirrorServer(dropMidBody);
+    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+
+    await expect(attempt).rejects.toThrow(DownloadError);
+    await expect(attempt).rejects.toThrow(/version-RFB-320\.onnx failed: connection failed \(terminated: other side closed.*\) \(gave up after 3 attempts\)/);
+    expect(((await attempt.catch((err: unknown) => err)) as DownloadError).attempts).toBe(3);
+    expect(server.requests).toHaveLength(3);
+    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+  });
+
+  it('abandons a stalled response after the fetch timeout', async () => {
+    server = await startMirrorServer((res, body) => res.writeHead(200, { 'content-length': body.length }).flushHeaders());
+    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl, fetchTimeoutMs: 100 }));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'timeout', attempts: 3 });
+  });
+
+  it('does not retry a 404', async () => {
+    server = await startMirrorServer();
+    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: `${server.baseUrl}/missing` }));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'http-status', status: 404, attempts: 1 });
+  });
+
+  it('cuts off a body larger than the manifest size', async () => {
+    server = await startMirrorServer((res, body) => {
+      res.writeHead(200);
+      res.end(Buffer.concat([body, Buffer.alloc(10)]));
+    });
+    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+
+    await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'too-large', attempts: 1 });
+    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+  });
+});
+
+describe('ensureModel from the mirror', () => {
+  it('copies from the mirror without touching the network', async () => {
+    server = await startMirrorServer();
+    const ensured = await ensureModel('blazeface-front-128', options({ mirrorDir, baseUrl: server.baseUrl }));
+
+    expect(await sha256File(ensured.onnxPath)).toBe(ensured.manifest.files[0]?.sha256);
+    expect(server.requests).toEqual([]);
+  });
+
+  it('refuses a corrupted mirror file with a ChecksumError naming it', async () => {
+    const badMirror = fs.mkdtempSync(path.join(os.tmpdir(), 'deepsift-mirror-'));
+    try {
+      fs.mkdirSync(path.join(badMirror, 'ultraface'));
+      fs.writeFileSync(path.join(badMirror, 'ultraface', 'version-RFB-320.onnx'), 'not a model');
+      const attempt = ensureModel('ultraface-rfb-320', options({ mirrorDir: badMirror }));
+
+      await expect(attempt).rejects.toMatchObject({
+        name: 'ChecksumError',
+        source: path.join(badMirror, 'ultraface', 'version-RFB-320.onnx'),
+        expected: RFB320_SHA256,
+      });
+      expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+    } finally {
+      fs.rmSync(badMirror, { recursive: true, force: true });
+    }
+  });
+
+  it('replaces a corrupted cached file', async () => {
+    const ensured = await ensureModel('blazeface-front-128', options({ mirrorDir }));
+    fs.writeFileSync(ensured.onnxPath, 'not a model');
+    const again = await ensureModel('blazeface-front-128', options({ mirrorDir }));
+    expect(await sha256File(again.onnxPath)).toBe(again.sha256);
+  });
+});
+
+describe('conversion', () => {
+  function fakeConverter(version: string, calls: string[]): ConverterSet {
+    const converter: ModelConverter = {
+      version,
+      async convert(sources, spec, model) {
+        calls.push(model);
+        return Buffer.from(`onnx of ${spec.architecture} from ${sources[0]?.length} bytes, v${version}`);
+      },
+    };
+    return { 'mesonet-keras-h5': converter };
+  }
+
+  it('converts once, records the sources, and redoes a stale conversion', async () => {
+    const calls: string[] = [];
+    const first = await ensureModel('meso4-df', options({ mirrorDir, converters: fakeConverter('1', calls) }));
+    expect(first.onnxPath).toBe(path.join(cacheDir, 'meso4-df', 'meso4-df.onnx'));
+    expect(fs.readFileSync(first.onnxPath, 'utf8')).toBe('onnx of meso4 from 156128 bytes, v1');
+    const record = JSON.parse(fs.readFileSync(`${first.onnxPath}.json`, 'utf8')) as Record<string, unknown>;
+    expect(record).toMatchObject({
+      converter: 'mesonet-keras-h5',
+      architecture: 'meso4',
+      converterVersion: '1',
+      sources: [{ name: 'Meso4_DF.h5', sha256: first.manifest.files[0]?.sha256 }],
+      onnxSha256: first.sha256,
+    });
+
+    await ensureModel('meso4-df', options({ mirrorDir, converters: fakeConverter('1', calls) }));
+    expect(calls).toEqual(['meso4-df']);
+
+    const upgraded = await ensureModel('meso4-df', options({ mirrorDir, converters: fakeConverter('2', calls) }));
+    expect(calls).toEqual(['meso4-df', 'meso4-df']);
+    expect(fs.readFileSync(upgraded.onnxPath, 'utf8')).toMatch(/v2$/);
+  });
+
+  it('fetches several models and rejects unknown names before fetching anything', async () => {
+    const calls: string[] = [];
+    await expect(fetchModels(['meso4-f2f', 'meso9'], options({ mirrorDir, converters: fakeConverter('1', calls) }))).rejects.toThrow(
+      UnknownModelError,
+    );
+    expect(fs.readdirSync(cacheDir)).toEqual([]);
+
+    const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
+    expect(ensured.map((model) => model.manifest.name)).toHaveLength(8);
+    expect(calls.sort()).toEqual(['meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f']);
+  });
+
+  const converterPresent = fs.existsSync(path.join(__dirname, 'converters', 'mesonet', 'index.ts'));
+  (converterPresent ? it : it.skip)('converts a real MesoNet file into a graph ONNX Runtime loads', async () => {
+    const ensured = await ensureModel('mesoinception-df', options({ mirrorDir }));
+    const session = await ort.InferenceSession.create(ensured.onnxPath);
+    expect(session.inputNames).toEqual([ensured.manifest.input.name]);
+    expect(session.outputNames).toEqual([ensured.manifest.output?.name]);
+  });
+});
+
+describe('sourceUrl', () => {
+  it('uses the upstream URL unless a base URL maps the mirror path', () => {
+    const file = { name: 'a b.h5', url: 'https://example.test/a%20b.h5', sha256: '0'.repeat(64), mirrorPath: 'mesonet/a b.h5' };
+    expect(sourceUrl(file, undefined)).toBe(file.url);
+    expect(sourceUrl(file, 'http://127.0.0.1:8080/w/')).toBe('http://127.0.0.1:8080/w/mesonet/a%20b.h5');
+  });
+});
