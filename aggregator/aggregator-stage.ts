@@ -21,8 +21,10 @@ import { buildDoneReport, buildFailedReport, type ReportSettings } from './build
 import { reportKey, reportSchemaErrors, type VideoReport } from './report';
 
 export interface AggregatorDeps extends StageDeps {
-  /** Where reports are written (`reports/<videoId>.json`). */
+  /** Where reports are written, as `<reportPrefix><videoId>.json`. */
   reports: Storage;
+  /** Key prefix of reports: `reports/` in a bucket, empty in a local output folder. */
+  reportPrefix: string;
   /** The work area whose `work/<videoId>/` prefix is emptied when a video is done. */
   work: Storage;
 }
@@ -96,7 +98,7 @@ export class AggregatorStage {
   private async finish(report: VideoReport, cause: AnyEnvelope, log: Logger): Promise<void> {
     const problems = reportSchemaErrors(report);
     if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
-    const key = reportKey(report.videoId);
+    const key = reportKey(report.videoId, this.deps.reportPrefix);
     await this.deps.reports.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
     await this.deps.transport.publish(
       ROUTING.reportReady,

@@ -78,6 +78,6 @@ export function reportSchemaErrors(report: unknown): string[] {
 }
 
 /** Storage key of a video's report. */
-export function reportKey(videoId: string): string {
-  return `reports/${videoId}.json`;
+export function reportKey(videoId: string, prefix = 'reports/'): string {
+  return `${prefix}${videoId}.json`;
 }

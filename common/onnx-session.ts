@@ -3,6 +3,8 @@
  * provider of the configured list that works here (CUDA when the GPU build and a GPU
  * are present, CPU otherwise). The provider that runs is returned so callers log it.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export interface OnnxSessionOptions {
@@ -25,6 +27,11 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
   const skipped: string[] = [];
   const providers = options.executionProviders.length > 0 ? options.executionProviders : ['cpu'];
   for (const provider of providers) {
+    const missing = missingProviderLibrary(provider);
+    if (missing) {
+      skipped.push(`${provider}: ${missing}`);
+      continue;
+    }
     try {
       const session = await ort.InferenceSession.create(modelPath, {
         executionProviders: [provider],
@@ -41,3 +48,16 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
 }
 
 export { ort };
+
+/**
+ * Why a provider cannot load here, checked before asking ONNX Runtime (which would print
+ * a native error): the CUDA provider ships as a separate library that the npm install
+ * only downloads without ONNXRUNTIME_NODE_INSTALL=skip.
+ */
+function missingProviderLibrary(provider: string): string | undefined {
+  if (provider !== 'cuda' && provider !== 'tensorrt') return undefined;
+  if (process.platform !== 'linux' && process.platform !== 'win32') return `not available on ${process.platform}`;
+  const binDir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+  const library = process.platform === 'win32' ? `onnxruntime_providers_${provider}.dll` : `libonnxruntime_providers_${provider}.so`;
+  return existsSync(path.join(binDir, library)) ? undefined : `${library} is not installed (onnxruntime-node was installed without its GPU libraries)`;
+}

@@ -20,6 +20,8 @@ import { hashFile, pathVideoId, type LocalInput } from './local-source';
 export interface IngestedInput {
   uri: string;
   videoId: string;
+  source: VideoSource;
+  correlationId: string;
   /** Set when the same bytes were already submitted under another name. */
   duplicateOf?: string;
 }
@@ -52,14 +54,14 @@ export class LocalIngest {
         code: missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
         message: missing ? `no such file: ${input.uri}` : `cannot read ${input.uri}: ${describeError(error)}`,
       });
-      return { uri: input.uri, videoId };
+      return { uri: input.uri, videoId, source, correlationId };
     }
 
     const videoId = hashed.sha256;
     const first = this.seen.get(videoId);
     if (first !== undefined) {
       log.info('Duplicate input skipped.', { videoId, duplicateOf: first });
-      return { uri: input.uri, videoId, duplicateOf: first };
+      return { uri: input.uri, videoId, source, correlationId, duplicateOf: first };
     }
     this.seen.set(videoId, input.uri);
     const job = validateEnvelope(
@@ -68,6 +70,6 @@ export class LocalIngest {
     await this.deps.transport.publish(ROUTING.job, job);
     this.deps.metrics.messagesTotal.inc({ stage: 'ingest', outcome: 'ack' });
     log.info('Video submitted.', { videoId, sizeBytes: hashed.sizeBytes });
-    return { uri: input.uri, videoId };
+    return { uri: input.uri, videoId, source, correlationId };
   }
 }

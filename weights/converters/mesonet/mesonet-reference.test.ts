@@ -1,6 +1,3 @@
-/**
- * @jest-environment ./face-cropper/onnx-test-environment.ts
- */
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';

@@ -1,0 +1,214 @@
+/**
+ * The five stages in one process, joined by the in-memory transport, with frames and
+ * crops in a memory work area and reports in a local folder: `deepsift scan`.
+ */
+import {
+  deadLetterQueueName,
+  DEFAULT_RETRY_POLICY,
+  MemoryStorage,
+  MemoryTransport,
+  pipelineQueues,
+  publishVideoFailure,
+  QUEUES,
+  type AnyEnvelope,
+  type DeepsiftConfig,
+  type Logger,
+  type PipelineMetrics,
+  type Storage,
+  type Subscription,
+  type VideoSource,
+} from '../common';
+import { AggregatorStage, type ReportSettings, type VideoReport } from '../aggregator';
+import { DetectorWorker } from '../detector-workers';
+import { FaceCropperStage, type CropSpec } from '../face-cropper';
+import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS } from '../frame-extractor';
+import { LocalIngest, type LocalInput } from '../ingest';
+import type { PipelineModels } from './pipeline-models';
+import { DEEPSIFT_VERSION } from './version';
+
+/** Frames of at most this many videos wait for the face detector (each one is ~200 MB at 1080p). */
+const FRAMES_QUEUE_MAX_LENGTH = 1;
+
+/** What a scan gives back for one input. */
+export interface ScanResult {
+  input: LocalInput;
+  report: VideoReport;
+  /** Set when the same bytes were given under another name too. */
+  duplicateOf?: string;
+}
+
+export interface EmbeddedPipelineDeps {
+  logger: Logger;
+  metrics: PipelineMetrics;
+  /** Where reports go, as `<videoId>.json`. */
+  reports: Storage;
+  models: PipelineModels;
+}
+
+export class EmbeddedPipeline {
+  private readonly transport = new MemoryTransport();
+  private readonly work = new MemoryStorage();
+  private readonly stages: Array<{ close(): Promise<void> }> = [];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly waiting = new Map<string, (report: VideoReport) => void>();
+  private readonly sources = new Map<string, { source: VideoSource; correlationId: string }>();
+  private ingest!: LocalIngest;
+
+  private constructor(
+    private readonly config: DeepsiftConfig,
+    private readonly deps: EmbeddedPipelineDeps,
+  ) {}
+
+  /** Declares the queues and starts every stage. */
+  static async create(config: DeepsiftConfig, deps: EmbeddedPipelineDeps): Promise<EmbeddedPipeline> {
+    const pipeline = new EmbeddedPipeline(config, deps);
+    await pipeline.start();
+    return pipeline;
+  }
+
+  private async start(): Promise<void> {
+    const { config } = this;
+    const { logger, metrics, models } = this.deps;
+    const stageDeps = { transport: this.transport, logger, metrics };
+    for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
+
+    const cropSpecs = new Map<string, CropSpec>();
+    for (const detector of models.detectors) {
+      cropSpecs.set(detector.name, { size: detector.inputSize, margin: this.cropMarginOf(detector.name) });
+    }
+    const manifests = new Map(models.detectors.map((d) => [d.name, d.manifest]));
+    const settings: ReportSettings = {
+      verdictThreshold: config.verdictThreshold,
+      framesRequested: config.framesPerVideo,
+      deepsiftVersion: DEEPSIFT_VERSION,
+      policyFor: (name) => ({
+        threshold: manifests.get(name)?.threshold ?? config.verdictThreshold,
+        aggregation: config.aggregation ?? manifests.get(name)?.aggregation ?? 'track-max',
+      }),
+    };
+
+    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work }, settings);
+    const detectorWorkers = models.detectors.map(
+      (detector) =>
+        new DetectorWorker({ ...stageDeps, work: this.work }, detector, {
+          batchMaxSize: config.batchMaxSize,
+          batchMaxWaitMs: config.batchMaxWaitMs,
+          prefetch: 4,
+        }, this.cropMarginOf(detector.name)),
+    );
+    const faceCropper = new FaceCropperStage(
+      {
+        ...stageDeps,
+        work: this.work,
+        faceDetector: models.faceDetector,
+        faceDetectorModel: { name: models.faceDetectorModel.manifest.name, sha256: models.faceDetectorModel.sha256 },
+      },
+      { tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames }, cropSpecs, concurrency: 1 },
+    );
+    const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
+      framesPerVideo: config.framesPerVideo,
+      limits: {
+        ...DEFAULT_VIDEO_LIMITS,
+        maxVideoBytes: config.maxVideoBytes,
+        maxDurationSeconds: config.maxDurationSeconds,
+        maxPixels: config.maxPixels,
+      },
+      concurrency: config.videoConcurrency,
+    });
+    // Downstream first, so that nothing is published before its consumer is ready.
+    for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {
+      await stage.start();
+      this.stages.push(stage);
+    }
+    this.subscriptions.push(
+      await this.transport.consume(QUEUES.reports, async ({ envelope }) => this.onReportReady(envelope), {
+        prefetch: 16,
+        retryPolicy: DEFAULT_RETRY_POLICY,
+      }),
+    );
+    await this.watchDeadLetters();
+    this.ingest = new LocalIngest(stageDeps, config.detectors);
+  }
+
+  /** Analyses the inputs; resolves with one report per input, in input order. */
+  async scan(inputs: LocalInput[], onReport?: (result: ScanResult) => void): Promise<ScanResult[]> {
+    const pending: Array<Promise<ScanResult>> = [];
+    const byVideo = new Map<string, Promise<VideoReport>>();
+    for (const input of inputs) {
+      const ingested = await this.ingest.submit(input);
+      this.sources.set(ingested.videoId, { source: ingested.source, correlationId: ingested.correlationId });
+      let report = byVideo.get(ingested.videoId);
+      if (!report) {
+        report = new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve));
+        byVideo.set(ingested.videoId, report);
+      }
+      pending.push(
+        report.then((r) => {
+          const result = { input, report: r, duplicateOf: ingested.duplicateOf };
+          onReport?.(result);
+          return result;
+        }),
+      );
+    }
+    return Promise.all(pending);
+  }
+
+  /** Stops every stage and releases the transport. Idempotent. */
+  async close(): Promise<void> {
+    for (const subscription of this.subscriptions.splice(0)) await subscription.cancel();
+    for (const stage of this.stages.splice(0).reverse()) await stage.close();
+    await this.transport.close();
+  }
+
+  /** Bytes still held in the work area (0 once every video is done). */
+  get workAreaBytes(): number {
+    return this.work.sizeBytes;
+  }
+
+  private cropMarginOf(detector: string): number {
+    const manifest = this.deps.models.detectors.find((d) => d.name === detector)?.manifest;
+    return this.config.cropMargin ?? manifest?.cropMargin ?? 0.2;
+  }
+
+  private async onReportReady(envelope: AnyEnvelope): Promise<void> {
+    if (envelope.type !== 'report.ready') return;
+    const report = JSON.parse((await this.deps.reports.get(envelope.payload.reportKey)).toString()) as VideoReport;
+    this.sources.delete(envelope.videoId);
+    const resolve = this.waiting.get(envelope.videoId);
+    this.waiting.delete(envelope.videoId);
+    resolve?.(report);
+  }
+
+  /**
+   * A message that exhausted its retries (or was invalid) must still end in a report:
+   * turn every dead letter that names a video into a failed report for that video.
+   */
+  private async watchDeadLetters(): Promise<void> {
+    const stageQueues = [QUEUES.frameExtractor, QUEUES.faceCropper, ...this.config.detectors.map(QUEUES.detector)];
+    for (const queue of stageQueues) {
+      const subscription = await this.transport.consume(
+        deadLetterQueueName(queue),
+        async ({ envelope, deadLetterReason }) => {
+          const reason = deadLetterReason ?? 'unknown reason';
+          this.deps.logger.error('Message dead-lettered.', { queue, videoId: envelope.videoId, type: envelope.type, reason });
+          const known = this.sourceOf(envelope);
+          if (!known) return;
+          const [code, ...rest] = reason.split(': ');
+          await publishVideoFailure(this.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source: known }, {
+            stage: queue === QUEUES.frameExtractor ? 'frame-extractor' : queue === QUEUES.faceCropper ? 'face-cropper' : 'detector-workers',
+            code: code === 'INVALID_MESSAGE' ? 'INVALID_MESSAGE' : 'RETRIES_EXHAUSTED',
+            message: rest.join(': ') || reason,
+          });
+        },
+        { prefetch: 4, retryPolicy: DEFAULT_RETRY_POLICY },
+      );
+      this.subscriptions.push(subscription);
+    }
+  }
+
+  private sourceOf(envelope: AnyEnvelope): VideoSource | undefined {
+    if ('source' in envelope.payload) return envelope.payload.source;
+    return this.sources.get(envelope.videoId)?.source;
+  }
+}
+

@@ -1,0 +1,103 @@
+/** `deepsift scan`: analyse local videos in one process and write one report per video. */
+import { spawnSync } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import {
+  ConfigError,
+  createLogger,
+  LocalStorage,
+  PipelineMetrics,
+  resolveConfig,
+  startMetricsServer,
+  type DeepsiftConfig,
+  type MetricsServer,
+} from '../common';
+import { expandLocalInputs } from '../ingest';
+import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
+import { CliError, EXIT } from './exit-codes';
+import { closePipelineModels, loadPipelineModels, type PipelineModels } from './pipeline-models';
+import { summaryTable } from './summary-table';
+
+export interface ScanCommandOptions {
+  out: string;
+  json: boolean;
+  quiet: boolean;
+  /** Raw config flags by flag name (see CONFIG_OPTIONS). */
+  flags: Record<string, string | undefined>;
+}
+
+/** Runs a scan; returns the exit status. */
+export async function runScan(names: string[], options: ScanCommandOptions): Promise<number> {
+  let config: DeepsiftConfig;
+  try {
+    config = resolveConfig(process.env, options.flags);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+  if (names.length === 0) throw new CliError('nothing to scan: name at least one video file or folder', EXIT.usage);
+  assertFfmpegPresent();
+
+  const logger = createLogger({ level: config.logLevel });
+  const metrics = new PipelineMetrics();
+  metrics.collectProcessMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
+    logger.info('Serving metrics.', { port: metricsServer.port });
+  }
+
+  const outDir = path.resolve(options.out);
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new CliError(`cannot create the output folder ${outDir}: ${(error as Error).message}`, EXIT.infrastructure);
+  }
+
+  let models: PipelineModels;
+  try {
+    models = await loadPipelineModels(config, logger);
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = (error as Error).name === 'UnknownModelError';
+    throw new CliError(`cannot load the models: ${message}`, unknown ? EXIT.usage : EXIT.infrastructure, { cause: error });
+  }
+
+  const inputs = await expandLocalInputs(names);
+  const bar = new cliProgress.SingleBar(
+    { stream: process.stderr, format: 'scanning [{bar}] {value}/{total} videos | {eta_formatted} left | {last}', hideCursor: true },
+    cliProgress.Presets.shades_classic,
+  );
+  const showProgress = !options.quiet && process.stderr.isTTY === true;
+  if (showProgress) bar.start(inputs.length, 0, { last: '' });
+
+  const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models });
+  let results: ScanResult[];
+  try {
+    results = await pipeline.scan(inputs, (result) => {
+      if (showProgress) bar.increment({ last: `${path.basename(result.input.uri)}: ${result.report.label ?? result.report.error?.code}` });
+    });
+  } finally {
+    if (showProgress) bar.stop();
+    await pipeline.close();
+    await closePipelineModels(models);
+    await metricsServer?.close();
+  }
+
+  if (options.json) process.stdout.write(JSON.stringify(results.map((r) => r.report), null, 2) + '\n');
+  if (!options.quiet) {
+    process.stderr.write(summaryTable(results, config.detectors) + '\n');
+    process.stderr.write(`${results.length} report(s) in ${outDir}\n`);
+  }
+  return EXIT.ok;
+}
+
+function assertFfmpegPresent(): void {
+  for (const tool of ['ffmpeg', 'ffprobe']) {
+    const result = spawnSync(tool, ['-version'], { stdio: 'ignore' });
+    if (result.error || result.status !== 0) {
+      throw new CliError(`${tool} was not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)`, EXIT.infrastructure);
+    }
+  }
+}

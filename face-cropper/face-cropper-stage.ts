@@ -1,0 +1,149 @@
+/**
+ * The face-cropper stage: finds faces in each sampled frame, links them into tracks,
+ * cuts one crop per face in every format the requested detectors need, then fans the
+ * crops out to each detector's queue and tells the aggregator what to expect.
+ */
+import {
+  consumeAsStage,
+  createEnvelope,
+  cropBlobKey,
+  DEFAULT_RETRY_POLICY,
+  elapsedMs,
+  QUEUES,
+  ROUTING,
+  type AnyEnvelope,
+  type CropRef,
+  type Logger,
+  type ModelUse,
+  type RawImage,
+  type StageDeps,
+  type Storage,
+  type Subscription,
+  type TrackSummary,
+} from '../common';
+import { cropFace } from './face-crop';
+import type { FaceDetector } from './face-detector';
+import { IouTracker, type IouTrackerOptions } from './iou-tracker';
+
+/** The crop format one deepfake detector takes. */
+export interface CropSpec {
+  size: number;
+  margin: number;
+}
+
+export interface FaceCropperOptions {
+  tracker: IouTrackerOptions;
+  /** Crop format by deepfake detector name. */
+  cropSpecs: Map<string, CropSpec>;
+  /** Videos handled at once. */
+  concurrency: number;
+}
+
+export interface FaceCropperDeps extends StageDeps {
+  work: Storage;
+  faceDetector: FaceDetector;
+  /** The face detector model as reported (name and SHA-256 of its graph). */
+  faceDetectorModel: ModelUse;
+}
+
+export class FaceCropperStage {
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly deps: FaceCropperDeps,
+    private readonly options: FaceCropperOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await consumeAsStage(this.deps, 'face-cropper', QUEUES.faceCropper, (e, log) => this.handle(e, log), {
+      prefetch: this.options.concurrency,
+      retryPolicy: DEFAULT_RETRY_POLICY,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.cancel();
+  }
+
+  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
+    if (envelope.type !== 'video.frames') throw new Error(`unexpected ${envelope.type} on the face-cropper queue`);
+    const start = performance.now();
+    const { payload, videoId } = envelope;
+    const { work, metrics, faceDetector } = this.deps;
+    const specs = this.specsFor(payload.detectors);
+    const tracker = new IouTracker(this.options.tracker);
+    const ptsBySample = new Map<number, number>();
+    const crops = new Map<string, CropRef>();
+    let withFaces = 0;
+
+    for (const frameRef of payload.frames) {
+      const frame: RawImage = { data: await work.get(frameRef.blob.key), width: frameRef.blob.width, height: frameRef.blob.height, channels: 3 };
+      const faces = await faceDetector.detect(frame);
+      ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
+      const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);
+      if (faces.length > 0) withFaces++;
+      metrics.framesSampledTotal.inc({ faces: faces.length > 0 ? 'yes' : 'no' });
+      metrics.facesDetectedTotal.inc(faces.length);
+      for (let i = 0; i < faces.length; i++) {
+        const trackId = trackIds[i]!;
+        const cropId = `${trackId}-${frameRef.sampleIndex}`;
+        const blobs: CropRef['blobs'] = {};
+        for (const [key, spec] of specs) {
+          const crop = await cropFace(frame, faces[i]!.box, { marginRatio: spec.margin, size: spec.size });
+          const blobKey = `work/${videoId}/crops/${cropId}-${key}.rgb`;
+          await work.put(blobKey, crop.data);
+          blobs[key] = { key: blobKey, format: 'rgb24', width: crop.width, height: crop.height };
+        }
+        crops.set(cropId, { cropId, trackId, frameIndex: frameRef.frameIndex, blobs });
+      }
+    }
+
+    const tracks: TrackSummary[] = tracker.tracks().map((track) => ({
+      trackId: track.id,
+      detections: track.detections.map((d) => ({
+        frameIndex: d.frameIndex,
+        ptsSeconds: ptsBySample.get(d.sampleOrdinal) ?? 0,
+        box: d.box,
+        faceScore: d.score,
+        cropId: `${track.id}-${d.sampleOrdinal}`,
+      })),
+    }));
+    const cropList = [...crops.values()];
+    if (cropList.length > 0) {
+      for (const detector of payload.detectors) {
+        await this.deps.transport.publish(
+          ROUTING.crops(detector),
+          createEnvelope('video.crops', videoId, envelope.correlationId, { detectors: [detector], crops: cropList }),
+        );
+      }
+    }
+    const sampled = payload.frames.length;
+    await this.deps.transport.publish(
+      ROUTING.faces,
+      createEnvelope('video.faces', videoId, envelope.correlationId, {
+        source: payload.source,
+        detectors: payload.detectors,
+        video: payload.video,
+        faceDetector: this.deps.faceDetectorModel,
+        frames: { sampled, withFaces, withoutFaces: sampled - withFaces },
+        tracks,
+        cropCount: cropList.length,
+        timings: { ...payload.timings, 'face-cropper': elapsedMs(start) },
+      }),
+    );
+    // The frames are no longer needed: only crops go further.
+    await Promise.all(payload.frames.map((f) => work.delete(f.blob.key)));
+    log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
+  }
+
+  /** The distinct crop formats the given detectors need, keyed by `cropBlobKey`. */
+  private specsFor(detectors: string[]): Map<string, CropSpec> {
+    const specs = new Map<string, CropSpec>();
+    for (const detector of detectors) {
+      const spec = this.options.cropSpecs.get(detector);
+      if (!spec) throw new Error(`no crop format is known for detector "${detector}"`);
+      specs.set(cropBlobKey(spec.size, spec.margin), spec);
+    }
+    return specs;
+  }
+}

@@ -1,0 +1,128 @@
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import type { Box, FaceDetection, RawImage } from '../common/raw-image';
+import { FaceCropperError } from './errors';
+import { assertRgbFrame, resolveFaceDetectorOptions, type FaceDetector, type FaceDetectorOptions } from './face-detector';
+import { nonMaxSuppression } from './non-max-suppression';
+import { clamp, describeGraphMismatch, openDetectorSession, runDetectorSession } from './onnx-session';
+
+/** UltraFace normalisation, from the upstream repository's demos: value = (pixel - 127) / 128. */
+const PIXEL_MEAN = 127;
+const PIXEL_SCALE = 1 / 128;
+
+/** Network input size of an UltraFace graph: RFB-640 is 640×480, RFB-320 is 320×240. */
+export interface UltraFaceInputSize {
+  width: number;
+  height: number;
+}
+
+/**
+ * UltraFace (Ultra-Light-Fast-Generic-Face-Detector-1MB, Linzaer) on ONNX Runtime.
+ * One session per detector, created once and reused; the graph's batch is fixed at 1, so
+ * each `detect` runs one frame.
+ */
+export class UltraFaceDetector implements FaceDetector {
+  readonly name: string;
+  /** Execution providers asked of ONNX Runtime, in order of preference. */
+  readonly executionProviders: readonly string[];
+  /** The provider the session runs on: the first of the list that loaded. */
+  readonly executionProvider: string;
+
+  private session: ort.InferenceSession | undefined;
+
+  private constructor(
+    session: ort.InferenceSession,
+    executionProvider: string,
+    private readonly input: UltraFaceInputSize,
+    private readonly options: FaceDetectorOptions,
+  ) {
+    this.session = session;
+    this.name = `ultraface-rfb-${input.width}`;
+    this.executionProviders = [...options.executionProviders];
+    this.executionProvider = executionProvider;
+  }
+
+  /** Loads the ONNX graph at `modelPath` and checks that its input is `1×3×input.height×input.width`. */
+  static async create(
+    modelPath: string,
+    input: UltraFaceInputSize,
+    options: Partial<FaceDetectorOptions> = {},
+  ): Promise<UltraFaceDetector> {
+    const resolved = resolveFaceDetectorOptions(options);
+    const name = `ultraface-rfb-${input.width}`;
+    const { session, executionProvider } = await openDetectorSession(modelPath, resolved, name);
+    const mismatch = describeGraphMismatch(session, { name: 'input', shape: [1, 3, input.height, input.width] }, ['scores', 'boxes']);
+    if (mismatch !== undefined) {
+      await session.release();
+      throw new FaceCropperError('MODEL_INPUT_MISMATCH', `${modelPath}: ${mismatch}`, { detector: name });
+    }
+    return new UltraFaceDetector(session, executionProvider, input, resolved);
+  }
+
+  /** Resizes the frame to the network size (aspect not kept, as upstream does), runs the graph, decodes and suppresses. */
+  async detect(frame: RawImage): Promise<FaceDetection[]> {
+    const session = this.session;
+    if (session === undefined) throw new FaceCropperError('DETECTOR_CLOSED', 'detector is closed', { detector: this.name });
+    assertRgbFrame(frame, this.name);
+
+    const { width, height } = this.input;
+    // Bilinear, as upstream's demos (cv2.resize default); ~2 ms/frame faster than sharp's Lanczos-3 at 1080p.
+    const resized = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      .raw()
+      .toBuffer();
+    const tensor = new ort.Tensor('float32', toNormalizedChw(resized, width * height), [1, 3, height, width]);
+
+    const outputs = await runDetectorSession(session, { input: tensor }, this.name);
+    const candidates = this.decode(
+      outputs.scores.data as Float32Array,
+      outputs.boxes.data as Float32Array,
+      frame.width,
+      frame.height,
+    );
+    return nonMaxSuppression(candidates, this.options.iouThreshold, this.options.maxFaces);
+  }
+
+  /** Releases the ONNX Runtime session; later calls do nothing. */
+  async close(): Promise<void> {
+    const session = this.session;
+    this.session = undefined;
+    await session?.release();
+  }
+
+  /** Keeps anchors whose face probability passes the threshold, in full-resolution pixels. */
+  private decode(scores: Float32Array, boxes: Float32Array, frameWidth: number, frameHeight: number): FaceDetection[] {
+    const { scoreThreshold, minFaceSizePx } = this.options;
+    const found: FaceDetection[] = [];
+    const anchors = scores.length / 2;
+    for (let i = 0; i < anchors; i++) {
+      const score = scores[2 * i + 1];
+      if (score < scoreThreshold) continue;
+      const box: Box = {
+        x1: clamp(boxes[4 * i] * frameWidth, 0, frameWidth),
+        y1: clamp(boxes[4 * i + 1] * frameHeight, 0, frameHeight),
+        x2: clamp(boxes[4 * i + 2] * frameWidth, 0, frameWidth),
+        y2: clamp(boxes[4 * i + 3] * frameHeight, 0, frameHeight),
+      };
+      if (Math.min(box.x2 - box.x1, box.y2 - box.y1) < minFaceSizePx) continue;
+      found.push({ box, score });
+    }
+    return found;
+  }
+}
+
+/**
+ * Interleaved RGB bytes (HWC) to UltraFace's planar float input (CHW), normalised.
+ * One pass over the pixels: this loop runs on every sampled frame.
+ */
+export function toNormalizedChw(rgb: Buffer, pixelCount: number): Float32Array {
+  const chw = new Float32Array(3 * pixelCount);
+  const greenPlane = pixelCount;
+  const bluePlane = 2 * pixelCount;
+  for (let i = 0, p = 0; i < pixelCount; i++, p += 3) {
+    chw[i] = (rgb[p] - PIXEL_MEAN) * PIXEL_SCALE;
+    chw[greenPlane + i] = (rgb[p + 1] - PIXEL_MEAN) * PIXEL_SCALE;
+    chw[bluePlane + i] = (rgb[p + 2] - PIXEL_MEAN) * PIXEL_SCALE;
+  }
+  return chw;
+}
