@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { DEFAULT_VIDEO_LIMITS, VideoError, probeVideo, type VideoErrorCode, type VideoLimits } from './index';
-import { makeTempDir, makeTestClip, runFfmpeg } from './test-videos';
+import { makeTempDir, makeTestClip, runFfmpeg } from '../test/video-fixtures';
 
 let dir: string;
 let validClip: string;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 import { DEFAULT_VIDEO_LIMITS, extractFrames, probeVideo, VideoError, type SampledFrame, type VideoErrorCode } from './index';
-import { makeTempDir, makeTestClip, runFfmpeg } from './test-videos';
+import { makeTempDir, makeTestClip, runFfmpeg } from '../test/video-fixtures';
 
 const limits = DEFAULT_VIDEO_LIMITS;
 let dir: string;

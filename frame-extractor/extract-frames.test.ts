@@ -10,7 +10,7 @@ import {
   makeVariableRateClip,
   sharedDir,
   variableRatePts,
-} from './test-videos';
+} from '../test/video-fixtures';
 
 const limits = DEFAULT_VIDEO_LIMITS;
 const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');

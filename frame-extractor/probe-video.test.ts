@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
 import { DEFAULT_VIDEO_LIMITS, probeVideo } from './index';
-import { sharedDir } from './test-videos';
+import { sharedDir } from '../test/video-fixtures';
 
 const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
 

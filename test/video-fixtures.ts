@@ -1,6 +1,6 @@
 /**
  * Test helpers: builds small input files with ffmpeg in a temporary folder, so
- * that no video is ever committed. Used only by the frame-extractor tests.
+ * that no video is ever committed.
  */
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -14,7 +14,7 @@ export function sharedDir(): string {
 
 /** A fresh temporary folder; remove it with `fs.rm(dir, { recursive: true })`. */
 export function makeTempDir(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'deepsift-frames-'));
+  return fs.mkdtemp(path.join(os.tmpdir(), 'deepsift-test-'));
 }
 
 /** Runs ffmpeg with `args` and rejects with its stderr when it fails. */
@@ -59,5 +59,28 @@ export function variableRatePts(i: number): number {
 /** Copies `source` with a display-matrix rotation (ffmpeg 5.1 has no `-display_rotation`; the legacy tag sets the matrix). */
 export async function makeRotatedCopy(source: string, file: string, degrees: number): Promise<string> {
   await runFfmpeg(['-i', source, '-c', 'copy', '-metadata:s:v', `rotate=${degrees}`, file]);
+  return file;
+}
+
+/**
+ * A labelled test video built from one face crop of `../shared/faces`: the crop, scaled to
+ * `faceSize` pixels, drifts slowly over a blurred, enlarged copy of itself (so the face
+ * sits in a plausible surrounding), `seconds` long at 25 fps, H.264.
+ */
+export async function makeFaceVideo(face: string, file: string, options: { faceSize?: number; seconds?: number } = {}): Promise<string> {
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  const faceSize = options.faceSize ?? 256;
+  const seconds = options.seconds ?? 2;
+  const width = 640;
+  const height = 480;
+  const x = `(${width}-${faceSize})/2+20*sin(2*PI*t/${seconds})`;
+  const y = `(${height}-${faceSize})/2+10*cos(2*PI*t/${seconds})`;
+  await runFfmpeg([
+    '-loop', '1', '-framerate', '25', '-t', String(seconds), '-i', face,
+    '-filter_complex',
+    `[0:v]split[a][b];[a]scale=${width}:${height},boxblur=20[bg];[b]scale=${faceSize}:${faceSize}[fg];` +
+      `[bg][fg]overlay=x='${x}':y='${y}',format=yuv420p[v]`,
+    '-map', '[v]', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', file,
+  ]);
   return file;
 }
