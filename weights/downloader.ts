@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { DownloadError } from './weights-errors';
-import { retryDelayMs, type RetryPolicy } from './retry-policy';
+import { nextRetryDelayMs, type RetryPolicy } from '../common/retry-policy';
 
 /** One download. */
 export interface DownloadRequest {
@@ -36,7 +36,7 @@ export async function downloadFile(request: DownloadRequest): Promise<{ bytes: n
       return { bytes, attempts: attempt };
     } catch (err) {
       const error = err instanceof DownloadError ? err : networkError(request.url, err, false);
-      const delayMs = error.retryable ? retryDelayMs(request.retryPolicy, attempt) : undefined;
+      const delayMs = error.retryable ? nextRetryDelayMs(request.retryPolicy, attempt) : undefined;
       if (delayMs === undefined) throw finalError(error, attempt);
       request.onRetry?.(attempt, delayMs, error);
       await sleep(delayMs);

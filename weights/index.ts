@@ -18,8 +18,8 @@ export {
   resolveWeightsOptions,
 } from './weights-options';
 export type { EnvironmentVariableDoc, ResolvedWeightsOptions, WeightsOptions, WeightsProgressEvent } from './weights-options';
-export { DEFAULT_DOWNLOAD_RETRY_POLICY, retryDelayMs } from './retry-policy';
-export type { RetryPolicy } from './retry-policy';
+export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
+export type { RetryPolicy } from '../common/retry-policy';
 export { DEFAULT_CONVERTERS, MESONET_CONVERTER_VERSION } from './model-converters';
 export type { ConverterSet, ModelConverter } from './model-converters';
 export { ensureModel, fetchModels, sourceUrl } from './model-fetcher';

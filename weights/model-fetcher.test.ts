@@ -7,14 +7,14 @@ import * as ort from 'onnxruntime-node';
 import { sha256File } from './file-hash';
 import { ensureModel, fetchModels, sourceUrl } from './model-fetcher';
 import type { ConverterSet, ModelConverter } from './model-converters';
-import type { RetryPolicy } from './retry-policy';
+import type { RetryPolicy } from '../common/retry-policy';
 import type { WeightsOptions, WeightsProgressEvent } from './weights-options';
 import { ChecksumError, DownloadError, UnknownModelError } from './weights-errors';
 
 const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
 const mirrorDir = path.join(sharedDir, 'weights');
 const RFB320_SHA256 = '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017';
-const FAST_RETRIES: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1, backoffCoefficient: 1, maxDelayMs: 1, jitter: 0 };
+const FAST_RETRIES: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1, backoffCoefficient: 1, maxDelayMs: 1, jitterRatio: 0 };
 
 /** How the test server answers a request for a mirror file; `hit` counts requests per path from 1. */
 type Behaviour = (res: http.ServerResponse, body: Buffer, hit: number) => void;
