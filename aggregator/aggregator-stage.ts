@@ -1,129 +1,155 @@
 /**
- * The aggregator stage: collects what the face-cropper and every detector sent about a
- * video, writes its report once all has arrived (or a failed report at the first
- * failure), announces it, and empties the video's work area.
+ * The aggregator stage: records what the face-cropper and every detector sent about a
+ * video in the work area, writes the report once all has arrived (a failed report at the
+ * first failure; a partial one when detectors stay silent past a timeout), announces it,
+ * and empties the video's work area. Its state lives in storage, not in the process, so a
+ * restarted aggregator (or another instance) carries on.
  */
 import {
   consumeAsStage,
   createEnvelope,
   DEFAULT_RETRY_POLICY,
+  KeyedLock,
   QUEUES,
   ROUTING,
   type AnyEnvelope,
-  type Envelope,
   type Logger,
   type StageDeps,
   type Storage,
   type Subscription,
-  type VideoScoresPayload,
 } from '../common';
 import { buildDoneReport, buildFailedReport, type ReportSettings } from './build-report';
 import { reportKey, reportSchemaErrors, type VideoReport } from './report';
+import { VideoPartsStore, type VideoParts } from './video-parts';
 
 export interface AggregatorDeps extends StageDeps {
   /** Where reports are written, as `<reportPrefix><videoId>.json`. */
   reports: Storage;
   /** Key prefix of reports: `reports/` in a bucket, empty in a local output folder. */
   reportPrefix: string;
-  /** The work area whose `work/<videoId>/` prefix is emptied when a video is done. */
+  /** The work area: the aggregator's parts and each video's `work/<videoId>/` prefix. */
   work: Storage;
 }
 
-/** What the aggregator holds for a video until its report can be written. */
-interface Assembly {
-  faces?: Envelope<'video.faces'>;
-  scores: Map<string, VideoScoresPayload>;
+export interface AggregatorOptions {
+  /** Messages handled at once. */
+  prefetch: number;
+  /** A video whose faces arrived this long ago without every detector's scores gets a partial report. */
+  partialReportTimeoutMs: number;
+  /** How often to look for such videos; 0 disables the sweep (embedded mode). */
+  sweepIntervalMs: number;
 }
 
 /** Videos remembered as finished, so that late messages about them are ignored. */
 const FINISHED_MEMORY = 10_000;
 
 export class AggregatorStage {
-  private readonly assemblies = new Map<string, Assembly>();
+  private readonly parts: VideoPartsStore;
   private readonly finished = new Set<string>();
+  /** One message per video at a time, so that a report is written once. */
+  private readonly perVideo = new KeyedLock();
   private subscription: Subscription | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
 
   constructor(
     private readonly deps: AggregatorDeps,
     private readonly settings: ReportSettings,
-  ) {}
+    private readonly options: AggregatorOptions,
+  ) {
+    this.parts = new VideoPartsStore(deps.work);
+  }
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.aggregator, (e, log) => this.handle(e, log), {
-      prefetch: 64,
+    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.aggregator, (e, log) => this.perVideo.run(e.videoId, () => this.handle(e, log)), {
+      prefetch: this.options.prefetch,
       retryPolicy: DEFAULT_RETRY_POLICY,
     });
+    if (this.options.sweepIntervalMs > 0) {
+      this.sweepTimer = setInterval(() => {
+        this.sweeping ??= this.sweep().finally(() => (this.sweeping = undefined));
+      }, this.options.sweepIntervalMs);
+    }
   }
 
   async close(): Promise<void> {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.subscription?.cancel();
+    await this.sweeping;
+  }
+
+  /** Writes partial reports for videos whose detectors stayed silent past the timeout. */
+  async sweep(now = Date.now()): Promise<void> {
+    const log = this.deps.logger.child({ stage: 'aggregator' });
+    const videoIds: string[] = [];
+    for await (const videoId of this.parts.videoIds()) videoIds.push(videoId);
+    for (const videoId of videoIds) {
+      const parts = await this.parts.load(videoId);
+      if (!parts.faces || now - Date.parse(parts.faces.receivedAt) < this.options.partialReportTimeoutMs) continue;
+      const missing = parts.faces.value.payload.detectors.filter((d) => !parts.scores.has(d));
+      await this.perVideo.run(videoId, async () => {
+        log.warn('Writing a partial report.', { videoId, missingDetectors: missing });
+        await this.finish(this.buildReport(parts, missing), parts.faces!.correlationId, log);
+      });
+    }
   }
 
   private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
-    if (this.finished.has(envelope.videoId)) {
+    if (this.finished.has(`${envelope.videoId}/${envelope.correlationId}`)) {
       log.debug('Ignoring a message about a finished video.', { type: envelope.type });
       return;
     }
     switch (envelope.type) {
       case 'video.failed':
-        await this.finish(buildFailedReport(envelope, this.settings), envelope, log);
+        await this.finish(buildFailedReport(envelope, this.settings), envelope.correlationId, log);
         return;
       case 'video.faces':
-        this.assembly(envelope.videoId).faces = envelope;
+        await this.parts.putFaces(envelope);
         break;
       case 'video.scores':
-        this.assembly(envelope.videoId).scores.set(envelope.payload.detector, envelope.payload);
+        await this.parts.putScores(envelope);
         break;
       default:
         log.warn('Unexpected message type.', { type: envelope.type });
         return;
     }
-    const assembly = this.assemblies.get(envelope.videoId)!;
-    const faces = assembly.faces;
+    const parts = await this.parts.load(envelope.videoId);
+    const faces = parts.faces?.value;
     if (!faces) return;
-    const waitingFor = faces.payload.cropCount === 0 ? [] : faces.payload.detectors.filter((d) => !assembly.scores.has(d));
+    const waitingFor = faces.payload.cropCount === 0 ? [] : faces.payload.detectors.filter((d) => !parts.scores.has(d));
     if (waitingFor.length > 0) return;
-    await this.finish(buildDoneReport(faces, assembly.scores, this.settings), envelope, log);
+    await this.finish(this.buildReport(parts, []), faces.correlationId, log);
   }
 
-  private assembly(videoId: string): Assembly {
-    let assembly = this.assemblies.get(videoId);
-    if (!assembly) {
-      assembly = { scores: new Map() };
-      this.assemblies.set(videoId, assembly);
-    }
-    return assembly;
+  private buildReport(parts: VideoParts, missingDetectors: string[]): VideoReport {
+    const scores = new Map([...parts.scores].map(([detector, part]) => [detector, part.value]));
+    const report = buildDoneReport(parts.faces!.value, scores, this.settings);
+    return missingDetectors.length > 0 ? { ...report, partial: true, missingDetectors } : report;
   }
 
-  private async finish(report: VideoReport, cause: AnyEnvelope, log: Logger): Promise<void> {
+  private async finish(report: VideoReport, correlationId: string, log: Logger): Promise<void> {
     const problems = reportSchemaErrors(report);
     if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
     const key = reportKey(report.videoId, this.deps.reportPrefix);
     await this.deps.reports.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
     await this.deps.transport.publish(
       ROUTING.reportReady,
-      createEnvelope('report.ready', report.videoId, cause.correlationId, {
+      createEnvelope('report.ready', report.videoId, correlationId, {
         reportKey: key,
         status: report.status,
         label: report.label,
         score: report.score,
       }),
     );
-    this.assemblies.delete(report.videoId);
-    this.rememberFinished(report.videoId);
+    this.rememberFinished(`${report.videoId}/${correlationId}`);
     await this.emptyWorkArea(report.videoId);
     this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'none' });
     log.info('Report written.', { status: report.status, label: report.label, score: report.score, error: report.error?.code });
   }
 
-  private rememberFinished(videoId: string): void {
-    this.finished.add(videoId);
+  private rememberFinished(id: string): void {
+    this.finished.add(id);
     if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.values().next().value!);
-  }
-
-  /** Forgets that a video finished, so that a new analysis of it is accepted. */
-  forget(videoId: string): void {
-    this.finished.delete(videoId);
   }
 
   private async emptyWorkArea(videoId: string): Promise<void> {

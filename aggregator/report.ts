@@ -51,6 +51,11 @@ export interface VideoReport {
   videoId: string;
   source: { kind: string; uri: string };
   status: 'done' | 'failed';
+  /** Correlation id of the analysis: the crawler's own id when it gave one. */
+  correlationId?: string;
+  /** True when some detectors' scores never arrived (see `missingDetectors`). */
+  partial?: boolean;
+  missingDetectors?: string[];
   error?: { code: FailureCode; message: string; stage: StageName };
   /** null when failed. */
   label: Label | null;

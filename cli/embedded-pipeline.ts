@@ -87,7 +87,11 @@ export class EmbeddedPipeline {
       }),
     };
 
-    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work }, settings);
+    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work }, settings, {
+      prefetch: 64,
+      partialReportTimeoutMs: 0,
+      sweepIntervalMs: 0,
+    });
     const detectorWorkers = models.detectors.map(
       (detector) =>
         new DetectorWorker({ ...stageDeps, work: this.work }, detector, {
@@ -107,6 +111,7 @@ export class EmbeddedPipeline {
     );
     const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
       framesPerVideo: config.framesPerVideo,
+      allowFileSources: true,
       limits: {
         ...DEFAULT_VIDEO_LIMITS,
         maxVideoBytes: config.maxVideoBytes,

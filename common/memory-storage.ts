@@ -29,8 +29,9 @@ export class MemoryStorage implements Storage {
   }
 
   async *list(prefix: string): AsyncIterable<StoredObject> {
-    const keys = [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
-    for (const key of keys) yield { key, sizeBytes: this.objects.get(key)!.length };
+    // A snapshot: callers may delete what they are listing.
+    const listed = [...this.objects].filter(([key]) => key.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+    for (const [key, data] of listed) yield { key, sizeBytes: data.length };
   }
 
   async delete(key: string): Promise<void> {

@@ -7,9 +7,18 @@ const count = { type: 'integer', minimum: 0 };
 const stringList = { type: 'array', items: nonEmptyString };
 
 const source = {
-  type: 'object',
-  required: ['kind', 'uri', 'path', 'submittedAt'],
-  properties: { kind: { const: 'file' }, uri: nonEmptyString, path: nonEmptyString, submittedAt: nonEmptyString },
+  oneOf: [
+    {
+      type: 'object',
+      required: ['kind', 'uri', 'path', 'submittedAt'],
+      properties: { kind: { const: 'file' }, uri: nonEmptyString, path: nonEmptyString, submittedAt: nonEmptyString },
+    },
+    {
+      type: 'object',
+      required: ['kind', 'uri', 'bucket', 'key', 'submittedAt'],
+      properties: { kind: { enum: ['s3', 'url'] }, uri: nonEmptyString, bucket: nonEmptyString, key: nonEmptyString, submittedAt: nonEmptyString },
+    },
+  ],
 };
 
 const blobRef = {

@@ -9,16 +9,32 @@ import type { FailureCode, StageName } from './errors';
 /** Version of the envelope and payload contracts below. */
 export const MESSAGE_SCHEMA_VERSION = 1;
 
-/** Where a video came from. `path` is the local file a stage may open. */
-export interface VideoSource {
-  kind: 'file';
-  /** What the user named: a path or URI, echoed in the report. */
+/** What every video source records. */
+interface SourceBase {
+  /** What the user or crawler named: a path, an s3:// or http(s):// URI; echoed in the report. */
   uri: string;
-  /** Absolute local path of the bytes to analyse. */
-  path: string;
   /** When the video was submitted (ISO 8601): the report's total time counts from here. */
   submittedAt: string;
 }
+
+/** A local file (embedded mode): `path` is the absolute path a stage may open. */
+export interface FileSource extends SourceBase {
+  kind: 'file';
+  path: string;
+}
+
+/**
+ * A video in object storage: submitted as an S3 object (`kind: 's3'`), or fetched from a
+ * URL by ingest and stored in the work area (`kind: 'url'`). `bucket`/`key` locate the bytes.
+ */
+export interface ObjectSource extends SourceBase {
+  kind: 's3' | 'url';
+  bucket: string;
+  key: string;
+}
+
+/** Where a video came from and where its bytes are. */
+export type VideoSource = FileSource | ObjectSource;
 
 /** Facts about a video from ffprobe, echoed in the report. */
 export interface VideoInfo {

@@ -20,12 +20,15 @@ import {
   type VideoInfo,
 } from '../common';
 import { extractFrames } from './extract-frames';
+import { openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
 import { isVideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
 export interface FrameExtractorOptions {
   framesPerVideo: number;
+  /** Whether jobs may name local files: true in embedded mode, false for workers. */
+  allowFileSources: boolean;
   limits: VideoLimits;
   /** Videos decoded at once. */
   concurrency: number;
@@ -33,6 +36,8 @@ export interface FrameExtractorOptions {
 
 export interface FrameExtractorDeps extends StageDeps {
   work: Storage;
+  /** Where `s3` and `url` sources' bytes are (the bucket); absent in embedded mode. */
+  videos?: Storage;
 }
 
 /** The work-area key of a sampled frame. */
@@ -65,9 +70,15 @@ export class FrameExtractorStage {
     const start = performance.now();
     let probe: VideoProbe | undefined;
     const frames: FrameRef[] = [];
+    let local: LocalVideo | undefined;
     try {
-      probe = await probeVideo(source.path, this.options.limits);
-      for await (const frame of extractFrames(source.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits })) {
+      local = await openLocalVideo(source, {
+        allowFileSources: this.options.allowFileSources,
+        videos: this.deps.videos,
+        maxVideoBytes: this.options.limits.maxVideoBytes,
+      });
+      probe = await probeVideo(local.path, this.options.limits);
+      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits })) {
         const sampleIndex = frames.length;
         const key = frameBlobKey(envelope.videoId, sampleIndex);
         await this.deps.work.put(key, frame.image.data);
@@ -90,6 +101,8 @@ export class FrameExtractorStage {
         timings: { 'frame-extractor': elapsedMs(start) },
       });
       return;
+    } finally {
+      await local?.release();
     }
     const video = videoInfo(probe);
     log.debug('Frames sampled.', { frames: frames.length, frameCount: video.frameCount });
