@@ -24,7 +24,7 @@ function buildProgram(): Command {
     .option('-o, --out <dir>', 'folder for the reports (<videoId>.json)', 'deepsift-reports')
     .option('--json', 'print the array of reports on standard output', false)
     .option('-q, --quiet', 'no progress bar and no summary table', false);
-  for (const option of CONFIG_OPTIONS) {
+  for (const option of CONFIG_OPTIONS.filter((o) => o.scope === 'all')) {
     scan.addOption(new Option(`--${option.flag} <value>`, `${option.description} [${option.env}]`));
   }
   scan.action(async (paths: string[], opts: Record<string, unknown>) => {

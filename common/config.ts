@@ -22,6 +22,13 @@ export const DEFAULT_MAX_VIDEO_BYTES = 2 * 1024 ** 3;
 export const DEFAULT_MAX_DURATION_SECONDS = 3600;
 export const DEFAULT_MAX_PIXELS = 4096 * 2304;
 export const DEFAULT_VIDEO_CONCURRENCY = 2;
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+export const DEFAULT_NAMESPACE = 'deepsift';
+export const DEFAULT_S3_REGION = 'us-east-1';
+export const DEFAULT_S3_BUCKET = 'deepsift';
+export const DEFAULT_PARTIAL_REPORT_TIMEOUT_MS = 10 * 60_000;
+export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+export const DEFAULT_DELIVERY_LIMIT = 5;
 
 /** Per-video aggregation of face scores (see aggregator/aggregation.ts). */
 export type AggregationName = 'track-max' | 'confident';
@@ -55,6 +62,23 @@ export interface DeepsiftConfig {
   metricsPort: number | undefined;
   cacheDir: string | undefined;
   weightsMirror: string | undefined;
+  amqpUrl: string;
+  /** Prefix of every exchange and queue name. */
+  namespace: string;
+  /** S3 endpoint URL (MinIO, a test server); AWS when undefined. */
+  s3Endpoint: string | undefined;
+  s3Region: string;
+  s3Bucket: string;
+  /** Path-style addressing; default: true when an endpoint is set (MinIO). */
+  s3ForcePathStyle: boolean | undefined;
+  /** How often ingest lists `incoming/` for new videos; 0 disables polling. */
+  s3PollIntervalMs: number;
+  partialReportTimeoutMs: number;
+  shutdownGraceMs: number;
+  /** Deliveries of one message without an acknowledgement before the broker dead-letters it. */
+  deliveryLimit: number;
+  /** Whether URL jobs may point at loopback and private addresses. */
+  allowPrivateUrls: boolean;
 }
 
 type Parser = (raw: string) => unknown;
@@ -69,6 +93,8 @@ export interface ConfigOption {
   unit: string;
   description: string;
   parse: Parser;
+  /** `scan` takes the option as a flag too; worker-only options are read from the environment. */
+  scope: 'all' | 'worker';
 }
 
 class ConfigError extends Error {
@@ -91,6 +117,25 @@ const list: Parser = (raw) => {
   return items;
 };
 const text: Parser = (raw) => raw;
+const boolean: Parser = (raw) => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(`expected true or false, got "${raw}"`);
+};
+const url = (...schemes: string[]): Parser => (raw) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`expected a URL, got "${raw}"`);
+  }
+  if (!schemes.includes(parsed.protocol.replace(/:$/, ''))) throw new ConfigError(`expected a ${schemes.join(' or ')} URL, got "${raw}"`);
+  return raw;
+};
+const name: Parser = (raw) => {
+  if (!/^[a-z0-9][a-z0-9._-]{0,62}$/.test(raw)) throw new ConfigError(`expected lower-case letters, digits, '.', '_' or '-', got "${raw}"`);
+  return raw;
+};
 const oneOf = (...values: string[]): Parser => (raw) => {
   if (!values.includes(raw)) throw new ConfigError(`expected one of ${values.join(', ')}, got "${raw}"`);
   return raw;
@@ -98,29 +143,40 @@ const oneOf = (...values: string[]): Parser => (raw) => {
 
 /** Every option, in the order the README lists them. */
 export const CONFIG_OPTIONS: ConfigOption[] = [
-  { key: 'framesPerVideo', env: 'DEEPSIFT_FRAMES_PER_VIDEO', flag: 'frames', defaultValue: DEFAULT_FRAMES_PER_VIDEO, unit: 'frames', description: 'Frames sampled per video, spread uniformly over its length.', parse: integer(1) },
-  { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list },
-  { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text },
-  { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction },
-  { key: 'nmsIouThreshold', env: 'DEEPSIFT_NMS_IOU_THRESHOLD', flag: 'nms-iou-threshold', defaultValue: DEFAULT_NMS_IOU_THRESHOLD, unit: 'IoU', description: 'Overlap above which non-maximum suppression drops the weaker face box.', parse: fraction },
-  { key: 'minFaceSizePx', env: 'DEEPSIFT_MIN_FACE_SIZE_PX', flag: 'min-face-size', defaultValue: DEFAULT_MIN_FACE_SIZE_PX, unit: 'pixels', description: 'Faces smaller than this (shorter side, full resolution) are ignored.', parse: integer(1) },
-  { key: 'trackIouThreshold', env: 'DEEPSIFT_TRACK_IOU_THRESHOLD', flag: 'track-iou-threshold', defaultValue: DEFAULT_TRACK_IOU_THRESHOLD, unit: 'IoU', description: 'Minimum overlap to link a face to a track from an earlier frame.', parse: fraction },
-  { key: 'trackMaxGapFrames', env: 'DEEPSIFT_TRACK_MAX_GAP_FRAMES', flag: 'track-max-gap', defaultValue: DEFAULT_TRACK_MAX_GAP_FRAMES, unit: 'sampled frames', description: 'Sampled frames a track may miss before it ends.', parse: integer(0) },
-  { key: 'cropMargin', env: 'DEEPSIFT_CROP_MARGIN', flag: 'crop-margin', defaultValue: undefined, unit: 'fraction of face size', description: "Margin around each face crop, each side; default: the detector manifest's.", parse: fraction },
-  { key: 'batchMaxSize', env: 'DEEPSIFT_BATCH_MAX_SIZE', flag: 'batch-max-size', defaultValue: DEFAULT_BATCH_MAX_SIZE, unit: 'crops', description: 'Largest inference batch per detector.', parse: integer(1) },
-  { key: 'batchMaxWaitMs', env: 'DEEPSIFT_BATCH_MAX_WAIT_MS', flag: 'batch-max-wait', defaultValue: DEFAULT_BATCH_MAX_WAIT_MS, unit: 'ms', description: 'Longest a crop waits for its batch to fill.', parse: integer(0) },
-  { key: 'executionProviders', env: 'DEEPSIFT_EXECUTION_PROVIDERS', flag: 'execution-providers', defaultValue: DEFAULT_EXECUTION_PROVIDERS, unit: 'names', description: 'ONNX Runtime execution providers in order of preference; unavailable ones are skipped (logged).', parse: list },
-  { key: 'intraOpThreads', env: 'DEEPSIFT_INTRA_OP_THREADS', flag: 'intra-op-threads', defaultValue: 0, unit: 'threads', description: 'ONNX Runtime threads per model; 0 lets ONNX Runtime choose.', parse: integer(0) },
-  { key: 'aggregation', env: 'DEEPSIFT_AGGREGATION', flag: 'aggregation', defaultValue: undefined, unit: 'name', description: "Per-video aggregation: track-max or confident; default: the detector manifest's (track-max).", parse: oneOf('track-max', 'confident') },
-  { key: 'verdictThreshold', env: 'DEEPSIFT_THRESHOLD', flag: 'threshold', defaultValue: DEFAULT_VERDICT_THRESHOLD, unit: 'P(fake)', description: 'Ensemble score at or above which a video is labelled FAKE.', parse: fraction },
-  { key: 'maxVideoBytes', env: 'DEEPSIFT_MAX_VIDEO_BYTES', flag: 'max-video-bytes', defaultValue: DEFAULT_MAX_VIDEO_BYTES, unit: 'bytes', description: 'Larger files are rejected (VIDEO_TOO_LARGE).', parse: integer(1) },
-  { key: 'maxDurationSeconds', env: 'DEEPSIFT_MAX_DURATION_SECONDS', flag: 'max-duration', defaultValue: DEFAULT_MAX_DURATION_SECONDS, unit: 'seconds', description: 'Longer videos are rejected (VIDEO_TOO_LONG).', parse: integer(1) },
-  { key: 'maxPixels', env: 'DEEPSIFT_MAX_PIXELS', flag: 'max-pixels', defaultValue: DEFAULT_MAX_PIXELS, unit: 'pixels per frame', description: 'Videos with larger frames are rejected (RESOLUTION_TOO_HIGH).', parse: integer(1) },
-  { key: 'videoConcurrency', env: 'DEEPSIFT_VIDEO_CONCURRENCY', flag: 'concurrency', defaultValue: DEFAULT_VIDEO_CONCURRENCY, unit: 'videos', description: 'Videos decoded at once; frames of at most this many more wait for the face detector.', parse: integer(1) },
-  { key: 'logLevel', env: 'DEEPSIFT_LOG_LEVEL', flag: 'log-level', defaultValue: 'warn', unit: 'level', description: 'Log level: error, warn, info or debug (JSON lines on standard error).', parse: oneOf('error', 'warn', 'info', 'debug') },
-  { key: 'metricsPort', env: 'DEEPSIFT_METRICS_PORT', flag: 'metrics-port', defaultValue: undefined, unit: 'TCP port', description: 'Serve Prometheus metrics at /metrics on this port.', parse: integer(0) },
-  { key: 'cacheDir', env: 'DEEPSIFT_CACHE_DIR', flag: 'cache-dir', defaultValue: undefined, unit: 'path', description: 'Writable model cache; default $XDG_CACHE_HOME/deepsift or ~/.cache/deepsift.', parse: text },
-  { key: 'weightsMirror', env: 'DEEPSIFT_WEIGHTS_MIRROR', flag: 'weights-mirror', defaultValue: undefined, unit: 'path', description: 'Read-only local mirror of the upstream weight files, used before downloading.', parse: text },
+  { key: 'framesPerVideo', env: 'DEEPSIFT_FRAMES_PER_VIDEO', flag: 'frames', defaultValue: DEFAULT_FRAMES_PER_VIDEO, unit: 'frames', description: 'Frames sampled per video, spread uniformly over its length.', parse: integer(1), scope: 'all' },
+  { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list, scope: 'all' },
+  { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
+  { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },
+  { key: 'nmsIouThreshold', env: 'DEEPSIFT_NMS_IOU_THRESHOLD', flag: 'nms-iou-threshold', defaultValue: DEFAULT_NMS_IOU_THRESHOLD, unit: 'IoU', description: 'Overlap above which non-maximum suppression drops the weaker face box.', parse: fraction, scope: 'all' },
+  { key: 'minFaceSizePx', env: 'DEEPSIFT_MIN_FACE_SIZE_PX', flag: 'min-face-size', defaultValue: DEFAULT_MIN_FACE_SIZE_PX, unit: 'pixels', description: 'Faces smaller than this (shorter side, full resolution) are ignored.', parse: integer(1), scope: 'all' },
+  { key: 'trackIouThreshold', env: 'DEEPSIFT_TRACK_IOU_THRESHOLD', flag: 'track-iou-threshold', defaultValue: DEFAULT_TRACK_IOU_THRESHOLD, unit: 'IoU', description: 'Minimum overlap to link a face to a track from an earlier frame.', parse: fraction, scope: 'all' },
+  { key: 'trackMaxGapFrames', env: 'DEEPSIFT_TRACK_MAX_GAP_FRAMES', flag: 'track-max-gap', defaultValue: DEFAULT_TRACK_MAX_GAP_FRAMES, unit: 'sampled frames', description: 'Sampled frames a track may miss before it ends.', parse: integer(0), scope: 'all' },
+  { key: 'cropMargin', env: 'DEEPSIFT_CROP_MARGIN', flag: 'crop-margin', defaultValue: undefined, unit: 'fraction of face size', description: "Margin around each face crop, each side; default: the detector manifest's.", parse: fraction, scope: 'all' },
+  { key: 'batchMaxSize', env: 'DEEPSIFT_BATCH_MAX_SIZE', flag: 'batch-max-size', defaultValue: DEFAULT_BATCH_MAX_SIZE, unit: 'crops', description: 'Largest inference batch per detector.', parse: integer(1), scope: 'all' },
+  { key: 'batchMaxWaitMs', env: 'DEEPSIFT_BATCH_MAX_WAIT_MS', flag: 'batch-max-wait', defaultValue: DEFAULT_BATCH_MAX_WAIT_MS, unit: 'ms', description: 'Longest a crop waits for its batch to fill.', parse: integer(0), scope: 'all' },
+  { key: 'executionProviders', env: 'DEEPSIFT_EXECUTION_PROVIDERS', flag: 'execution-providers', defaultValue: DEFAULT_EXECUTION_PROVIDERS, unit: 'names', description: 'ONNX Runtime execution providers in order of preference; unavailable ones are skipped (logged).', parse: list, scope: 'all' },
+  { key: 'intraOpThreads', env: 'DEEPSIFT_INTRA_OP_THREADS', flag: 'intra-op-threads', defaultValue: 0, unit: 'threads', description: 'ONNX Runtime threads per model; 0 lets ONNX Runtime choose.', parse: integer(0), scope: 'all' },
+  { key: 'aggregation', env: 'DEEPSIFT_AGGREGATION', flag: 'aggregation', defaultValue: undefined, unit: 'name', description: "Per-video aggregation: track-max or confident; default: the detector manifest's (track-max).", parse: oneOf('track-max', 'confident'), scope: 'all' },
+  { key: 'verdictThreshold', env: 'DEEPSIFT_THRESHOLD', flag: 'threshold', defaultValue: DEFAULT_VERDICT_THRESHOLD, unit: 'P(fake)', description: 'Ensemble score at or above which a video is labelled FAKE.', parse: fraction, scope: 'all' },
+  { key: 'maxVideoBytes', env: 'DEEPSIFT_MAX_VIDEO_BYTES', flag: 'max-video-bytes', defaultValue: DEFAULT_MAX_VIDEO_BYTES, unit: 'bytes', description: 'Larger files are rejected (VIDEO_TOO_LARGE).', parse: integer(1), scope: 'all' },
+  { key: 'maxDurationSeconds', env: 'DEEPSIFT_MAX_DURATION_SECONDS', flag: 'max-duration', defaultValue: DEFAULT_MAX_DURATION_SECONDS, unit: 'seconds', description: 'Longer videos are rejected (VIDEO_TOO_LONG).', parse: integer(1), scope: 'all' },
+  { key: 'maxPixels', env: 'DEEPSIFT_MAX_PIXELS', flag: 'max-pixels', defaultValue: DEFAULT_MAX_PIXELS, unit: 'pixels per frame', description: 'Videos with larger frames are rejected (RESOLUTION_TOO_HIGH).', parse: integer(1), scope: 'all' },
+  { key: 'videoConcurrency', env: 'DEEPSIFT_VIDEO_CONCURRENCY', flag: 'concurrency', defaultValue: DEFAULT_VIDEO_CONCURRENCY, unit: 'videos', description: 'Videos decoded at once; frames of at most this many more wait for the face detector.', parse: integer(1), scope: 'all' },
+  { key: 'logLevel', env: 'DEEPSIFT_LOG_LEVEL', flag: 'log-level', defaultValue: 'warn', unit: 'level', description: 'Log level: error, warn, info or debug (JSON lines on standard error).', parse: oneOf('error', 'warn', 'info', 'debug'), scope: 'all' },
+  { key: 'metricsPort', env: 'DEEPSIFT_METRICS_PORT', flag: 'metrics-port', defaultValue: undefined, unit: 'TCP port', description: 'Serve Prometheus metrics at /metrics on this port.', parse: integer(0), scope: 'all' },
+  { key: 'cacheDir', env: 'DEEPSIFT_CACHE_DIR', flag: 'cache-dir', defaultValue: undefined, unit: 'path', description: 'Writable model cache; default $XDG_CACHE_HOME/deepsift or ~/.cache/deepsift.', parse: text, scope: 'all' },
+  { key: 'weightsMirror', env: 'DEEPSIFT_WEIGHTS_MIRROR', flag: 'weights-mirror', defaultValue: undefined, unit: 'path', description: 'Read-only local mirror of the upstream weight files, used before downloading.', parse: text, scope: 'all' },
+  { key: 'amqpUrl', env: 'DEEPSIFT_AMQP_URL', flag: 'amqp-url', defaultValue: DEFAULT_AMQP_URL, unit: 'URL', description: 'RabbitMQ to connect to (distributed mode).', parse: url('amqp', 'amqps'), scope: 'worker' },
+  { key: 'namespace', env: 'DEEPSIFT_NAMESPACE', flag: 'namespace', defaultValue: DEFAULT_NAMESPACE, unit: 'name', description: 'Prefix of every exchange and queue, so deployments can share a broker.', parse: name, scope: 'worker' },
+  { key: 's3Endpoint', env: 'DEEPSIFT_S3_ENDPOINT', flag: 's3-endpoint', defaultValue: undefined, unit: 'URL', description: 'S3 endpoint (MinIO or another S3-compatible server); AWS S3 when unset.', parse: url('http', 'https'), scope: 'worker' },
+  { key: 's3Region', env: 'DEEPSIFT_S3_REGION', flag: 's3-region', defaultValue: DEFAULT_S3_REGION, unit: 'region', description: 'S3 region.', parse: text, scope: 'worker' },
+  { key: 's3Bucket', env: 'DEEPSIFT_S3_BUCKET', flag: 's3-bucket', defaultValue: DEFAULT_S3_BUCKET, unit: 'bucket', description: 'Bucket with incoming/, reports/ and the work/ area.', parse: name, scope: 'worker' },
+  { key: 's3ForcePathStyle', env: 'DEEPSIFT_S3_FORCE_PATH_STYLE', flag: 's3-force-path-style', defaultValue: undefined, unit: 'boolean', description: 'Path-style S3 URLs; default true when DEEPSIFT_S3_ENDPOINT is set.', parse: boolean, scope: 'worker' },
+  { key: 's3PollIntervalMs', env: 'DEEPSIFT_S3_POLL_INTERVAL_MS', flag: 's3-poll-interval', defaultValue: 0, unit: 'ms', description: 'How often ingest lists incoming/ for new videos, for stores without notifications; 0 disables.', parse: integer(0), scope: 'worker' },
+  { key: 'partialReportTimeoutMs', env: 'DEEPSIFT_PARTIAL_REPORT_TIMEOUT_MS', flag: 'partial-report-timeout', defaultValue: DEFAULT_PARTIAL_REPORT_TIMEOUT_MS, unit: 'ms', description: 'After this long without every detector’s scores, the aggregator writes a partial report.', parse: integer(1), scope: 'worker' },
+  { key: 'shutdownGraceMs', env: 'DEEPSIFT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace', defaultValue: DEFAULT_SHUTDOWN_GRACE_MS, unit: 'ms', description: 'On SIGTERM, how long in-flight work may take before it is handed back.', parse: integer(0), scope: 'worker' },
+  { key: 'deliveryLimit', env: 'DEEPSIFT_DELIVERY_LIMIT', flag: 'delivery-limit', defaultValue: DEFAULT_DELIVERY_LIMIT, unit: 'deliveries', description: 'Deliveries without an acknowledgement (worker crashes) before the broker dead-letters a message.', parse: integer(1), scope: 'worker' },
+  { key: 'allowPrivateUrls', env: 'DEEPSIFT_ALLOW_PRIVATE_URLS', flag: 'allow-private-urls', defaultValue: false, unit: 'boolean', description: 'Let URL jobs fetch from loopback and private addresses.', parse: boolean, scope: 'worker' },
 ];
 
 /**
@@ -151,9 +207,10 @@ export function resolveConfig(env: NodeJS.ProcessEnv, flags: Record<string, stri
 export function configTableMarkdown(): string {
   const rows = CONFIG_OPTIONS.map((o) => {
     const value = o.defaultValue === undefined ? '—' : Array.isArray(o.defaultValue) ? o.defaultValue.join(',') : String(o.defaultValue);
-    return `| \`${o.env}\` | \`--${o.flag}\` | \`${value}\` | ${o.unit} | ${o.description} |`;
+    const flag = o.scope === 'all' ? `\`--${o.flag}\`` : '(workers)';
+    return `| \`${o.env}\` | ${flag} | \`${value}\` | ${o.unit} | ${o.description} |`;
   });
-  return ['| Variable | Flag | Default | Unit | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+  return ['| Variable | `scan` flag | Default | Unit | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
 }
 
 export { ConfigError };

@@ -1,2 +1,23 @@
 export { LocalIngest, type IngestedInput } from './local-ingest';
 export { expandLocalInputs, hashFile, pathVideoId, VIDEO_EXTENSIONS, type LocalInput } from './local-source';
+export { parseS3Event, dedupeKey, type S3ObjectEvent } from './s3-event';
+export {
+  S3Poller,
+  DEFAULT_POLL_PREFIX,
+  DEFAULT_QUEUED_MARKER_PREFIX,
+  type S3PollerOptions,
+  type PolledObject,
+  type PollableStorage,
+} from './s3-poller';
+export {
+  fetchUrlToTempFile,
+  UrlUnavailableError,
+  DEFAULT_URL_MAX_REDIRECTS,
+  DEFAULT_URL_CONNECT_TIMEOUT_MS,
+  DEFAULT_URL_IDLE_TIMEOUT_MS,
+  DEFAULT_URL_TOTAL_TIMEOUT_MS,
+  type UrlFetchOptions,
+  type FetchedVideo,
+} from './url-fetcher';
+export { isPublicAddress } from './address-policy';
+export { downloadS3Object, type DownloadedObject, type DownloadableStorage } from './s3-download';
