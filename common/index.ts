@@ -22,6 +22,15 @@ export {
   type Subscription,
 } from './transport';
 export { MemoryTransport } from './memory-transport';
+export {
+  AmqpTransport,
+  DEFAULT_PUBLISH_TIMEOUT_MS,
+  DEFAULT_CLOSE_GRACE_MS,
+  type AmqpTransportOptions,
+} from './amqp-transport';
+export { BrokerUnavailableError, TransportClosedError, DEFAULT_RECONNECT, type ReconnectOptions } from './amqp-connection';
+export { AmqpNames, brokerQueuesOf, DEFAULT_RETRY_DELAY_TIERS_MS } from './amqp-topology';
+export { AMQP_HEADERS } from './amqp-headers';
 export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject } from './storage';
 export { LocalStorage } from './local-storage';
 export { MemoryStorage } from './memory-storage';
@@ -41,3 +50,16 @@ export { createOnnxSession, ort, type OnnxSession, type OnnxSessionOptions } fro
 export { ROUTING, QUEUES, pipelineQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';
 export { cropBlobKey } from './crop-key';
+export { writePrivateTempFile, TooLargeError, type PrivateTempFile } from './private-temp-file';
+export { KeyedLock } from './keyed-lock';
+export {
+  S3Storage,
+  createS3StorageFromEnv,
+  s3StorageOptionsFromConfig,
+  DEFAULT_S3_LIST_PAGE_SIZE,
+  DEFAULT_S3_PART_SIZE_BYTES,
+  type S3StorageOptions,
+  type S3Config,
+  type S3StoredObject,
+  type S3ObjectHead,
+} from './s3-storage';

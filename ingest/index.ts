@@ -1,5 +1,5 @@
 export { LocalIngest, type IngestedInput } from './local-ingest';
-export { expandLocalInputs, hashFile, pathVideoId, VIDEO_EXTENSIONS, type LocalInput } from './local-source';
+export { expandLocalInputs, hashFile, hashStream, pathVideoId, VIDEO_EXTENSIONS, type LocalInput } from './local-source';
 export { parseS3Event, dedupeKey, type S3ObjectEvent } from './s3-event';
 export {
   S3Poller,
@@ -21,3 +21,5 @@ export {
 } from './url-fetcher';
 export { isPublicAddress } from './address-policy';
 export { downloadS3Object, type DownloadedObject, type DownloadableStorage } from './s3-download';
+export { ObjectIngest, EVENT_MARKER_PREFIX, type ObjectIngestDeps, type ObjectIngestOptions, type SubmitOptions } from './object-ingest';
+export { parseCrawlerJob, crawlerJobUri, type CrawlerJob } from './crawler-job';

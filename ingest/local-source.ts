@@ -54,15 +54,21 @@ async function walk(dir: string): Promise<string[]> {
   return files;
 }
 
-/** SHA-256 and size of a file, streamed. */
-export async function hashFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
+/** SHA-256 and size of a stream. */
+export async function hashStream(stream: AsyncIterable<Buffer | string>): Promise<{ sha256: string; sizeBytes: number }> {
   const hash = createHash('sha256');
   let sizeBytes = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    sizeBytes += (chunk as Buffer).length;
+  for await (const chunk of stream) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    hash.update(bytes);
+    sizeBytes += bytes.length;
   }
   return { sha256: hash.digest('hex'), sizeBytes };
+}
+
+/** SHA-256 and size of a file, streamed. */
+export function hashFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
+  return hashStream(createReadStream(file));
 }
 
 /** The stand-in id of an input whose bytes cannot be read: SHA-256 of its absolute path. */

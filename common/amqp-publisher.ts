@@ -1,0 +1,109 @@
+/**
+ * Publishing with publisher confirms and `mandatory`, over one ConfirmChannel per
+ * connection. A publish resolves only once the broker has confirmed that every queue the
+ * message routes to holds it; it waits through connection outages and full queues.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
+import { AMQP_HEADERS } from './amqp-headers';
+import { BrokerUnavailableError, TransportClosedError, type AmqpConnection } from './amqp-connection';
+import { describeError } from './errors';
+import type { Logger } from './logger';
+import { UnroutableError } from './transport';
+
+/** Time between attempts after a nack (a full `reject-publish` queue) or a lost channel. */
+const RETRY_BACKOFF_MS = { initial: 25, max: 1_000 };
+
+type Outcome = 'confirmed' | 'returned';
+
+/** Publishes with confirms; recreates its channel on a new connection or after a channel error. */
+export class ConfirmedPublisher {
+  private current: { model: ChannelModel; channel: Promise<ConfirmChannel> } | undefined;
+  /** Publish ids that the broker returned (no queue bound) and whose confirm is still due. */
+  private readonly returned = new Set<string>();
+
+  constructor(
+    private readonly connection: AmqpConnection,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Publishes `content` and resolves once the broker confirmed it. Rejects with
+   * `UnroutableError` when no queue is bound to the routing key, and with
+   * `BrokerUnavailableError` (retryable) when no confirm came within the timeout: a lost
+   * channel or a nack is retried until then, so a message may reach a queue twice.
+   */
+  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+    const deadline = Date.now() + this.timeoutMs;
+    let backoffMs = RETRY_BACKOFF_MS.initial;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const model = await this.connection.ready(deadline - Date.now());
+        const outcome = await this.publishOnce(await this.channelFor(model), exchange, routingKey, content, options);
+        if (outcome === 'returned') throw new UnroutableError(routingKey);
+        return;
+      } catch (error) {
+        if (!isTransient(error)) throw error;
+        lastError = error;
+        this.logger.debug('Publish not confirmed; trying again.', { exchange, routingKey, error: describeError(error) });
+      }
+      await sleep(Math.min(backoffMs, Math.max(0, deadline - Date.now())));
+      backoffMs = Math.min(RETRY_BACKOFF_MS.max, backoffMs * 2);
+    }
+    throw new BrokerUnavailableError(`publish to "${routingKey}" not confirmed within ${this.timeoutMs} ms`, { cause: lastError });
+  }
+
+  private publishOnce(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+  ): Promise<Outcome> {
+    const publishId = randomUUID();
+    const headers = { ...options.headers, [AMQP_HEADERS.publishId]: publishId };
+    return new Promise<Outcome>((resolve, reject) => {
+      // The broker sends basic.return before the confirm of the same message, so the
+      // returned set is complete when the callback runs. An error means a nack or a lost channel.
+      channel.publish(exchange, routingKey, content, { ...options, headers, mandatory: true }, (error: unknown) => {
+        const wasReturned = this.returned.delete(publishId);
+        if (error) reject(error instanceof Error ? error : new Error(String(error)));
+        else resolve(wasReturned ? 'returned' : 'confirmed');
+      });
+    });
+  }
+
+  private channelFor(model: ChannelModel): Promise<ConfirmChannel> {
+    if (this.current?.model === model) return this.current.channel;
+    const entry = { model, channel: this.openChannel(model, () => this.forget(entry)) };
+    this.current = entry;
+    entry.channel.catch(() => this.forget(entry));
+    return entry.channel;
+  }
+
+  private forget(entry: ConfirmedPublisher['current']): void {
+    if (this.current === entry) this.current = undefined;
+  }
+
+  private async openChannel(model: ChannelModel, onClose: () => void): Promise<ConfirmChannel> {
+    const channel = await model.createConfirmChannel();
+    channel.on('error', (error: unknown) => this.logger.warn('Publisher channel error.', { error: describeError(error) }));
+    channel.on('close', onClose);
+    channel.on('return', (message: { properties: { headers?: Record<string, unknown> } }) => {
+      const publishId = message.properties.headers?.[AMQP_HEADERS.publishId];
+      if (typeof publishId === 'string') this.returned.add(publishId);
+    });
+    return channel;
+  }
+}
+
+/** Errors worth another attempt: anything from the channel or connection, not our verdicts. */
+function isTransient(error: unknown): boolean {
+  return !(error instanceof UnroutableError || error instanceof BrokerUnavailableError || error instanceof TransportClosedError);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

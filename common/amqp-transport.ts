@@ -1,0 +1,181 @@
+/**
+ * `Transport` on RabbitMQ 3.10+: the distributed mode's broker. Names and queue arguments
+ * are in `amqp-topology.ts`, headers in `amqp-headers.ts`. In short:
+ * - `publish` goes through the direct exchange `<ns>.pipeline`, persistent, with a
+ *   publisher confirm and `mandatory`: a `basic.return` becomes `UnroutableError`;
+ * - each queue is a quorum queue with a delivery limit, so a message whose consumer keeps
+ *   dying is dead-lettered by the broker rather than redelivered forever;
+ * - a retryable failure copies the message to a delay queue (`<ns>.retry.<queue>.<ms>`)
+ *   that expires back into the queue; other failures copy it to `<ns>.<queue>.dead` with
+ *   the reason; the copy is confirmed before the original is acknowledged;
+ * - after losing the connection it reconnects with backoff, declares the topology again
+ *   and restarts every consumer; the broker redelivers what was not acknowledged.
+ */
+import type { ChannelModel } from 'amqplib';
+import { AmqpConnection, DEFAULT_RECONNECT, TransportClosedError, type ReconnectOptions } from './amqp-connection';
+import { AmqpConsumer } from './amqp-consumer';
+import { publishOptions } from './amqp-headers';
+import { ConfirmedPublisher } from './amqp-publisher';
+import {
+  AmqpNames,
+  declareExchanges,
+  declareQueueTopology,
+  DEFAULT_RETRY_DELAY_TIERS_MS,
+} from './amqp-topology';
+import { DEFAULT_DELIVERY_LIMIT } from './config';
+import { describeError } from './errors';
+import type { Logger } from './logger';
+import type { AnyEnvelope } from './messages';
+import type { ConsumeOptions, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
+
+/** How long `publish` waits for a confirm (through outages and full queues) by default. */
+export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;
+/** How long `close` waits for running handlers by default. */
+export const DEFAULT_CLOSE_GRACE_MS = 30_000;
+
+/** Options of `AmqpTransport.connect`. */
+export interface AmqpTransportOptions {
+  /** Broker URL, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
+  url: string;
+  /** Prefix of every exchange and queue (`DEEPSIFT_NAMESPACE`): deployments sharing a broker stay apart. */
+  namespace: string;
+  logger: Logger;
+  /** Delays (ms) of the retry queues; default `DEFAULT_RETRY_DELAY_TIERS_MS`. */
+  retryDelayTiersMs?: number[];
+  /** Deliveries without an acknowledgement before the broker dead-letters; default `DEFAULT_DELIVERY_LIMIT` (config). */
+  deliveryLimit?: number;
+  /** Backoff between reconnection attempts; default 100 ms doubling up to 5 s. */
+  reconnect?: ReconnectOptions;
+  /** How long `publish` (and a consumer start) waits for the broker; default 30 s. */
+  publishTimeoutMs?: number;
+  /** How long `close` waits for running handlers before closing; default 30 s. */
+  closeGraceMs?: number;
+}
+
+type TransportState = 'running' | 'draining' | 'stopped';
+
+/** `Transport` over AMQP 0-9-1 (RabbitMQ 3.10+ for quorum-queue TTL and at-least-once dead-lettering). */
+export class AmqpTransport implements Transport {
+  private state: TransportState = 'running';
+  private closing: Promise<void> | undefined;
+  private readonly specs = new Map<string, QueueSpec>();
+  private readonly consumers = new Set<AmqpConsumer>();
+  private readonly publisher: ConfirmedPublisher;
+
+  private constructor(
+    private readonly connection: AmqpConnection,
+    private readonly names: AmqpNames,
+    private readonly settings: Required<Omit<AmqpTransportOptions, 'url' | 'namespace' | 'logger'>>,
+    private readonly logger: Logger,
+  ) {
+    this.publisher = new ConfirmedPublisher(connection, settings.publishTimeoutMs, logger);
+  }
+
+  /** Connects (failing fast if the broker is unreachable) and declares the namespace's exchanges. */
+  static async connect(options: AmqpTransportOptions): Promise<AmqpTransport> {
+    const settings = {
+      retryDelayTiersMs: options.retryDelayTiersMs ?? DEFAULT_RETRY_DELAY_TIERS_MS,
+      deliveryLimit: options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
+      reconnect: options.reconnect ?? DEFAULT_RECONNECT,
+      publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+      closeGraceMs: options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
+    };
+    if (settings.retryDelayTiersMs.length === 0 || settings.retryDelayTiersMs.some((ms) => !Number.isInteger(ms) || ms <= 0)) {
+      throw new Error('retryDelayTiersMs must hold positive integers');
+    }
+    if (!Number.isInteger(settings.deliveryLimit) || settings.deliveryLimit < 1) throw new Error('deliveryLimit must be a positive integer');
+    const names = new AmqpNames(options.namespace);
+    const logger = options.logger.child({ component: 'amqp-transport', namespace: options.namespace });
+    // The topology is declared again on every reconnection: the broker may have lost it.
+    let transport: AmqpTransport | undefined;
+    const setup = (model: ChannelModel) => declareTopology(model, names, transport ? [...transport.specs.values()] : [], settings.deliveryLimit);
+    const connectionName = `deepsift ${options.namespace} pid ${process.pid}`;
+    const connection = await AmqpConnection.open(options.url, connectionName, setup, settings.reconnect, logger);
+    transport = new AmqpTransport(connection, names, settings, logger);
+    logger.info('Connected to the broker.');
+    return transport;
+  }
+
+  /** Declares the queue, its bindings, its dead-letter queue; again after every reconnection. */
+  async declareQueue(spec: QueueSpec): Promise<void> {
+    this.assertRunning();
+    this.specs.set(spec.name, spec);
+    const model = await this.connection.ready(this.settings.publishTimeoutMs);
+    await declareTopology(model, this.names, [spec], this.settings.deliveryLimit);
+  }
+
+  /** Publishes persistently with a confirm; `UnroutableError` when no queue is bound to `routingKey`. */
+  async publish(routingKey: string, envelope: AnyEnvelope): Promise<void> {
+    // Handlers still running while the transport drains may publish their results.
+    if (this.state === 'stopped') throw new TransportClosedError();
+    const content = Buffer.from(JSON.stringify(envelope));
+    await this.publisher.publish(this.names.pipelineExchange, routingKey, content, publishOptions(envelope));
+  }
+
+  /** Consumes a queue (or its `.dead` queue) on a channel of its own with `options.prefetch`. */
+  async consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription> {
+    this.assertRunning();
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error('prefetch must be a positive integer');
+    const consumer = new AmqpConsumer(
+      {
+        connection: this.connection,
+        publisher: this.publisher,
+        names: this.names,
+        retryDelayTiersMs: this.settings.retryDelayTiersMs,
+        deliveryLimit: this.settings.deliveryLimit,
+        reconnect: this.settings.reconnect,
+        connectTimeoutMs: this.settings.publishTimeoutMs,
+        logger: this.logger,
+      },
+      queue,
+      handler,
+      options,
+    );
+    await consumer.start();
+    this.consumers.add(consumer);
+    return {
+      cancel: async () => {
+        this.consumers.delete(consumer);
+        await consumer.stop();
+      },
+    };
+  }
+
+  /**
+   * Stops every consumer, waits up to `closeGraceMs` for running handlers, then closes the
+   * connection; unacknowledged messages return to their queues. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'draining';
+    const consumers = [...this.consumers];
+    this.consumers.clear();
+    await Promise.all(consumers.map((consumer) => consumer.stop(this.settings.closeGraceMs)));
+    await this.connection.close();
+    this.state = 'stopped';
+    this.logger.info('Transport closed.');
+  }
+
+  private assertRunning(): void {
+    if (this.state !== 'running') throw new TransportClosedError();
+  }
+}
+
+/** Declares the exchanges and the given queues on a short-lived channel. */
+async function declareTopology(model: ChannelModel, names: AmqpNames, specs: QueueSpec[], deliveryLimit: number): Promise<void> {
+  const channel = await model.createChannel();
+  // A refused declaration (e.g. different arguments) closes the channel with an 'error' event.
+  channel.on('error', () => undefined);
+  try {
+    await declareExchanges(channel, names);
+    for (const spec of specs) await declareQueueTopology(channel, names, spec, deliveryLimit);
+  } catch (error) {
+    throw new Error(`declaring the AMQP topology failed: ${describeError(error)}`, { cause: error });
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
+}
