@@ -100,7 +100,7 @@ describe('validateManifest', () => {
   });
 
   it('requires onnxFile to name an upstream file unless a converter makes it', () => {
-    expect(invalid((manifest) => (manifest.onnxFile = 'other.onnx'), 'ultraface-rfb-320').message).toMatch(
+    expect(invalid((manifest) => (manifest.onnxFile = 'other.onnx'), 'blazeface-front-128').message).toMatch(
       /must name one of the files/,
     );
     expect(invalid((manifest) => (manifest.onnxFile = 'Meso4_DF.h5')).field).toBe('/onnxFile');

@@ -21,12 +21,20 @@ export interface ManifestFile {
 }
 
 /** How upstream files become the ONNX graph that ONNX Runtime loads. */
-export interface ManifestConverter {
-  /** Converter id; `mesonet-keras-h5` reads Keras 2 weight files. */
-  name: 'mesonet-keras-h5';
-  /** MesoNet architecture the weights belong to. */
-  architecture: 'meso4' | 'mesoinception4';
-}
+export type ManifestConverter =
+  | {
+      /** Reads Keras 2 MesoNet weight files and builds the graph (weights/converters/mesonet). */
+      name: 'mesonet-keras-h5';
+      /** MesoNet architecture the weights belong to. */
+      architecture: 'meso4' | 'mesoinception4';
+    }
+  | {
+      /**
+       * Rewrites an upstream ONNX graph whose weights are also listed as graph inputs, so
+       * ONNX Runtime may treat them as constants (fold and fuse); see converters/onnx-initializers.ts.
+       */
+      name: 'onnx-initializers-as-constants';
+    };
 
 /**
  * How pixels become the network's input tensor:

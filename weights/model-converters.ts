@@ -3,6 +3,7 @@
  * passed in through `WeightsOptions.converters`, so tests can substitute fakes.
  */
 import type { ManifestConverter } from './manifest';
+import { initializersAsConstants } from './converters/onnx-initializers';
 import { ConversionError } from './weights-errors';
 
 /** Turns upstream file bytes (in manifest order) into ONNX bytes. */
@@ -51,9 +52,28 @@ export const mesoNetKerasH5Converter: ModelConverter = {
       throw new ConversionError(model, spec.name, `expects exactly one .h5 file, got ${sources.length}.`);
     }
     const convertMesoNetH5 = loadConvertMesoNetH5(model);
+    if (spec.name !== 'mesonet-keras-h5') throw new ConversionError(model, spec.name, 'is not a MesoNet conversion.');
     return convertMesoNetH5(h5, spec.architecture);
   },
 };
 
+/** Bump when `converters/onnx-initializers.ts` changes its output for the same graph. */
+export const ONNX_INITIALIZERS_CONVERTER_VERSION = '1';
+
+/** Lets ONNX Runtime fold the weights of graphs that list them as inputs (UltraFace). */
+export const onnxInitializersConverter: ModelConverter = {
+  version: ONNX_INITIALIZERS_CONVERTER_VERSION,
+  async convert(sources, spec, model) {
+    const [graph] = sources;
+    if (graph === undefined || sources.length !== 1) {
+      throw new ConversionError(model, spec.name, `expects exactly one .onnx file, got ${sources.length}.`);
+    }
+    return initializersAsConstants(graph);
+  },
+};
+
 /** The converters used unless options name others. */
-export const DEFAULT_CONVERTERS: ConverterSet = Object.freeze({ 'mesonet-keras-h5': mesoNetKerasH5Converter });
+export const DEFAULT_CONVERTERS: ConverterSet = Object.freeze({
+  'mesonet-keras-h5': mesoNetKerasH5Converter,
+  'onnx-initializers-as-constants': onnxInitializersConverter,
+});

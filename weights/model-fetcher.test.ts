@@ -13,7 +13,7 @@ import { ChecksumError, DownloadError, UnknownModelError } from './weights-error
 
 const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
 const mirrorDir = path.join(sharedDir, 'weights');
-const RFB320_SHA256 = '34cd7e60aeff28744c657de7a3dc64e872d506741de66987f3426f2b79f88017';
+const BLAZEFACE_SHA256 = 'd388b1cf8a5f6f1af2b3f4c14f6d0f138bab970cd618cccd12dddb7484e82e51';
 const FAST_RETRIES: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1, backoffCoefficient: 1, maxDelayMs: 1, jitterRatio: 0 };
 
 /** How the test server answers a request for a mirror file; `hit` counts requests per path from 1. */
@@ -93,68 +93,68 @@ describe('ensureModel over HTTP', () => {
   it('downloads into the cache, following a redirect, and verifies the file', async () => {
     server = await startMirrorServer();
     const events: WeightsProgressEvent[] = [];
-    const ensured = await ensureModel('ultraface-rfb-320', options({ baseUrl: `${server.baseUrl}/redirect`, onProgress: (e) => events.push(e) }));
+    const ensured = await ensureModel('blazeface-front-128', options({ baseUrl: `${server.baseUrl}/redirect`, onProgress: (e) => events.push(e) }));
 
-    expect(ensured.onnxPath).toBe(path.join(cacheDir, 'ultraface-rfb-320', 'version-RFB-320.onnx'));
-    expect(ensured.sha256).toBe(RFB320_SHA256);
-    expect(await sha256File(ensured.onnxPath)).toBe(RFB320_SHA256);
-    expect(server.requests).toEqual(['/redirect/ultraface/version-RFB-320.onnx', '/ultraface/version-RFB-320.onnx']);
-    expect(modelFolder('ultraface-rfb-320')).toEqual(['version-RFB-320.onnx']);
-    expect(events.at(-1)).toMatchObject({ type: 'download-progress', receivedBytes: 1270727, totalBytes: 1270727 });
+    expect(ensured.onnxPath).toBe(path.join(cacheDir, 'blazeface-front-128', 'face_detection_front_128x128_barracuda.onnx'));
+    expect(ensured.sha256).toBe(BLAZEFACE_SHA256);
+    expect(await sha256File(ensured.onnxPath)).toBe(BLAZEFACE_SHA256);
+    expect(server.requests).toEqual(['/redirect/blazeface/face_detection_front_128x128_barracuda.onnx', '/blazeface/face_detection_front_128x128_barracuda.onnx']);
+    expect(modelFolder('blazeface-front-128')).toEqual(['face_detection_front_128x128_barracuda.onnx']);
+    expect(events.at(-1)).toMatchObject({ type: 'download-progress', receivedBytes: 442005, totalBytes: 442005 });
 
     // A second call finds the verified file and makes no request.
-    await ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+    await ensureModel('blazeface-front-128', options({ baseUrl: server.baseUrl }));
     expect(server.requests).toHaveLength(2);
   });
 
   it('refuses wrong bytes with a ChecksumError and leaves nothing in the cache', async () => {
     server = await startMirrorServer((res, body) => serve(res, Buffer.concat([body.subarray(0, -1), Buffer.from([body.at(-1)! ^ 0xff])])));
-    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+    const attempt = ensureModel('blazeface-front-128', options({ baseUrl: server.baseUrl }));
 
     await expect(attempt).rejects.toThrow(ChecksumError);
     const error = (await attempt.catch((err: unknown) => err)) as ChecksumError;
-    expect(error.expected).toBe(RFB320_SHA256);
+    expect(error.expected).toBe(BLAZEFACE_SHA256);
     expect(error.actual).toMatch(/^[0-9a-f]{64}$/);
-    expect(error.actual).not.toBe(RFB320_SHA256);
-    expect(error.source).toBe(`${server.baseUrl}/ultraface/version-RFB-320.onnx`);
-    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+    expect(error.actual).not.toBe(BLAZEFACE_SHA256);
+    expect(error.source).toBe(`${server.baseUrl}/blazeface/face_detection_front_128x128_barracuda.onnx`);
+    expect(modelFolder('blazeface-front-128')).toEqual([]);
   });
 
   it('retries a connection dropped mid-body and then succeeds', async () => {
     server = await startMirrorServer((res, body, hit) => (hit === 1 ? dropMidBody(res, body) : serve(res, body)));
     const retries: WeightsProgressEvent[] = [];
     const ensured = await ensureModel(
-      'ultraface-rfb-320',
+      'blazeface-front-128',
       options({ baseUrl: server.baseUrl, onProgress: (e) => e.type === 'download-retry' && retries.push(e) }),
     );
 
-    expect(await sha256File(ensured.onnxPath)).toBe(RFB320_SHA256);
+    expect(await sha256File(ensured.onnxPath)).toBe(BLAZEFACE_SHA256);
     expect(server.requests).toHaveLength(2);
     expect(retries).toEqual([expect.objectContaining({ type: 'download-retry', attempt: 1 })]);
-    expect(modelFolder('ultraface-rfb-320')).toEqual(['version-RFB-320.onnx']);
+    expect(modelFolder('blazeface-front-128')).toEqual(['face_detection_front_128x128_barracuda.onnx']);
   });
 
   it('gives up with a clear error when the connection always drops', async () => {
     server = await startMirrorServer(dropMidBody);
-    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+    const attempt = ensureModel('blazeface-front-128', options({ baseUrl: server.baseUrl }));
 
     await expect(attempt).rejects.toThrow(DownloadError);
-    await expect(attempt).rejects.toThrow(/version-RFB-320\.onnx failed: connection failed \(terminated: other side closed.*\) \(gave up after 3 attempts\)/);
+    await expect(attempt).rejects.toThrow(/face_detection_front_128x128_barracuda\.onnx failed: connection failed \(terminated: other side closed.*\) \(gave up after 3 attempts\)/);
     expect(((await attempt.catch((err: unknown) => err)) as DownloadError).attempts).toBe(3);
     expect(server.requests).toHaveLength(3);
-    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+    expect(modelFolder('blazeface-front-128')).toEqual([]);
   });
 
   it('abandons a stalled response after the fetch timeout', async () => {
     server = await startMirrorServer((res, body) => res.writeHead(200, { 'content-length': body.length }).flushHeaders());
-    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl, fetchTimeoutMs: 100 }));
+    const attempt = ensureModel('blazeface-front-128', options({ baseUrl: server.baseUrl, fetchTimeoutMs: 100 }));
 
     await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'timeout', attempts: 3 });
   });
 
   it('does not retry a 404', async () => {
     server = await startMirrorServer();
-    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: `${server.baseUrl}/missing` }));
+    const attempt = ensureModel('blazeface-front-128', options({ baseUrl: `${server.baseUrl}/missing` }));
 
     await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'http-status', status: 404, attempts: 1 });
   });
@@ -164,10 +164,10 @@ describe('ensureModel over HTTP', () => {
       res.writeHead(200);
       res.end(Buffer.concat([body, Buffer.alloc(10)]));
     });
-    const attempt = ensureModel('ultraface-rfb-320', options({ baseUrl: server.baseUrl }));
+    const attempt = ensureModel('blazeface-front-128', options({ baseUrl: server.baseUrl }));
 
     await expect(attempt).rejects.toMatchObject({ name: 'DownloadError', reason: 'too-large', attempts: 1 });
-    expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+    expect(modelFolder('blazeface-front-128')).toEqual([]);
   });
 });
 
@@ -183,16 +183,16 @@ describe('ensureModel from the mirror', () => {
   it('refuses a corrupted mirror file with a ChecksumError naming it', async () => {
     const badMirror = fs.mkdtempSync(path.join(os.tmpdir(), 'deepsift-mirror-'));
     try {
-      fs.mkdirSync(path.join(badMirror, 'ultraface'));
-      fs.writeFileSync(path.join(badMirror, 'ultraface', 'version-RFB-320.onnx'), 'not a model');
-      const attempt = ensureModel('ultraface-rfb-320', options({ mirrorDir: badMirror }));
+      fs.mkdirSync(path.join(badMirror, 'blazeface'));
+      fs.writeFileSync(path.join(badMirror, 'blazeface', 'face_detection_front_128x128_barracuda.onnx'), 'not a model');
+      const attempt = ensureModel('blazeface-front-128', options({ mirrorDir: badMirror }));
 
       await expect(attempt).rejects.toMatchObject({
         name: 'ChecksumError',
-        source: path.join(badMirror, 'ultraface', 'version-RFB-320.onnx'),
-        expected: RFB320_SHA256,
+        source: path.join(badMirror, 'blazeface', 'face_detection_front_128x128_barracuda.onnx'),
+        expected: BLAZEFACE_SHA256,
       });
-      expect(modelFolder('ultraface-rfb-320')).toEqual([]);
+      expect(modelFolder('blazeface-front-128')).toEqual([]);
     } finally {
       fs.rmSync(badMirror, { recursive: true, force: true });
     }
@@ -212,10 +212,10 @@ describe('conversion', () => {
       version,
       async convert(sources, spec, model) {
         calls.push(model);
-        return Buffer.from(`onnx of ${spec.architecture} from ${sources[0]?.length} bytes, v${version}`);
+        return Buffer.from(`onnx of ${'architecture' in spec ? spec.architecture : spec.name} from ${sources[0]?.length} bytes, v${version}`);
       },
     };
-    return { 'mesonet-keras-h5': converter };
+    return { 'mesonet-keras-h5': converter, 'onnx-initializers-as-constants': converter };
   }
 
   it('converts once, records the sources, and redoes a stale conversion', async () => {
@@ -249,7 +249,7 @@ describe('conversion', () => {
 
     const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
     expect(ensured.map((model) => model.manifest.name)).toHaveLength(8);
-    expect(calls.sort()).toEqual(['meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f']);
+    expect(calls.sort()).toEqual(['meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
   });
 
   const converterPresent = fs.existsSync(path.join(__dirname, 'converters', 'mesonet', 'index.ts'));

@@ -120,7 +120,7 @@ async function ensureConversion(
   const converter = options.converters[spec.name];
   const expected = {
     converter: spec.name,
-    architecture: spec.architecture,
+    architecture: 'architecture' in spec ? spec.architecture : '',
     converterVersion: converter.version,
     sources: manifest.files.map((file) => ({ name: file.name, sha256: file.sha256 })),
   };

@@ -4,13 +4,15 @@ import * as path from 'node:path';
 import { ensureModel } from './model-fetcher';
 import { listModels, verifyModels } from './model-inventory';
 import type { ConverterSet } from './model-converters';
+import type { ManifestConverter } from './manifest';
 import type { WeightsOptions } from './weights-options';
 
 const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
 const mirrorDir = path.join(sharedDir, 'weights');
 
 function fakeConverters(version: string): ConverterSet {
-  return { 'mesonet-keras-h5': { version, convert: async (_sources, spec) => Buffer.from(`fake ${spec.architecture}`) } };
+  const converter = { version, convert: async (_sources: readonly Uint8Array[], spec: ManifestConverter) => Buffer.from(`fake ${spec.name}`) };
+  return { 'mesonet-keras-h5': converter, 'onnx-initializers-as-constants': converter };
 }
 
 let cacheDir: string;
@@ -25,18 +27,18 @@ function options(extra: WeightsOptions & { names?: string[] } = {}): WeightsOpti
 
 describe('listModels', () => {
   it('shows which models are cached and verified', async () => {
-    await ensureModel('ultraface-rfb-320', options());
+    await ensureModel('blazeface-front-128', options());
     await ensureModel('meso4-df', options());
     const listed = await listModels(options());
 
     expect(listed.map(({ name, kind, cached, verified }) => ({ name, kind, cached, verified }))).toEqual([
       { name: 'blazeface-back-256', kind: 'face-detector', cached: false, verified: false },
-      { name: 'blazeface-front-128', kind: 'face-detector', cached: false, verified: false },
+      { name: 'blazeface-front-128', kind: 'face-detector', cached: true, verified: true },
       { name: 'meso4-df', kind: 'deepfake-detector', cached: true, verified: true },
       { name: 'meso4-f2f', kind: 'deepfake-detector', cached: false, verified: false },
       { name: 'mesoinception-df', kind: 'deepfake-detector', cached: false, verified: false },
       { name: 'mesoinception-f2f', kind: 'deepfake-detector', cached: false, verified: false },
-      { name: 'ultraface-rfb-320', kind: 'face-detector', cached: true, verified: true },
+      { name: 'ultraface-rfb-320', kind: 'face-detector', cached: false, verified: false },
       { name: 'ultraface-rfb-640', kind: 'face-detector', cached: false, verified: false },
     ]);
   });
@@ -44,20 +46,20 @@ describe('listModels', () => {
 
 describe('verifyModels', () => {
   it('reports a corrupted upstream file and a corrupted conversion', async () => {
-    const ultraface = await ensureModel('ultraface-rfb-320', options());
+    const blazeface = await ensureModel('blazeface-front-128', options());
     const meso = await ensureModel('meso4-df', options());
-    fs.appendFileSync(ultraface.onnxPath, 'x');
+    fs.appendFileSync(blazeface.onnxPath, 'x');
     fs.writeFileSync(meso.onnxPath, 'tampered');
 
-    const report = await verifyModels(options({ names: ['ultraface-rfb-320', 'meso4-df', 'meso4-f2f'] }));
+    const report = await verifyModels(options({ names: ['blazeface-front-128', 'meso4-df', 'meso4-f2f'] }));
 
     expect(report.map(({ name, status }) => ({ name, status }))).toEqual([
-      { name: 'ultraface-rfb-320', status: 'corrupt' },
+      { name: 'blazeface-front-128', status: 'corrupt' },
       { name: 'meso4-df', status: 'corrupt' },
       { name: 'meso4-f2f', status: 'not-cached' },
     ]);
     expect(report[0]?.problems).toEqual([
-      expect.objectContaining({ file: 'version-RFB-320.onnx', state: 'mismatch', expectedSha256: ultraface.sha256 }),
+      expect.objectContaining({ file: 'face_detection_front_128x128_barracuda.onnx', state: 'mismatch', expectedSha256: blazeface.sha256 }),
     ]);
     expect(report[1]?.problems).toEqual([expect.objectContaining({ file: 'meso4-df.onnx', state: 'mismatch', expectedSha256: meso.sha256 })]);
   });

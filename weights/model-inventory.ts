@@ -94,7 +94,7 @@ async function inspectConversion(manifest: ModelManifest, onnxPath: string, opti
     record !== undefined &&
     isConversionCurrent(record, {
       converter: spec.name,
-      architecture: spec.architecture,
+      architecture: 'architecture' in spec ? spec.architecture : '',
       converterVersion: options.converters[spec.name].version,
       sources: manifest.files.map((file) => ({ name: file.name, sha256: file.sha256 })),
     });
