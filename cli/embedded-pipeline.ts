@@ -2,8 +2,10 @@
  * The five stages in one process, joined by the in-memory transport, with frames and
  * crops in a memory work area and reports in a local folder: `deepsift scan`.
  */
+import os from 'node:os';
 import {
   deadLetterQueueName,
+  autoBatchMaxSize,
   DEFAULT_RETRY_POLICY,
   MemoryStorage,
   MemoryTransport,
@@ -95,7 +97,7 @@ export class EmbeddedPipeline {
     const detectorWorkers = models.detectors.map(
       (detector) =>
         new DetectorWorker({ ...stageDeps, work: this.work }, detector, {
-          batchMaxSize: config.batchMaxSize,
+          batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
           batchMaxWaitMs: config.batchMaxWaitMs,
           prefetch: 4,
         }, this.cropMarginOf(detector.name)),
@@ -119,6 +121,7 @@ export class EmbeddedPipeline {
         maxPixels: config.maxPixels,
       },
       concurrency: config.videoConcurrency,
+      decoderThreads: decoderThreadsFor(config.videoConcurrency),
     });
     // Downstream first, so that nothing is published before its consumer is ready.
     for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {
@@ -217,3 +220,7 @@ export class EmbeddedPipeline {
   }
 }
 
+/** ffmpeg threads per video: the cores shared by the videos decoded at once (0 = ffmpeg's choice for one video). */
+export function decoderThreadsFor(videoConcurrency: number): number {
+  return videoConcurrency <= 1 ? 0 : Math.max(1, Math.floor(os.availableParallelism() / videoConcurrency));
+}

@@ -1,5 +1,6 @@
 /** `deepsift scan`: analyse local videos in one process and write one report per video. */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
@@ -19,6 +20,8 @@ import { CliError, EXIT } from './exit-codes';
 import { closePipelineModels, loadPipelineModels, type PipelineModels } from './pipeline-models';
 import { summaryTable } from './summary-table';
 
+const execFileAsync = promisify(execFile);
+
 export interface ScanCommandOptions {
   out: string;
   json: boolean;
@@ -37,7 +40,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw error;
   }
   if (names.length === 0) throw new CliError('nothing to scan: name at least one video file or folder', EXIT.usage);
-  assertFfmpegPresent();
+  await assertFfmpegPresent();
 
   const logger = createLogger({ level: config.logLevel });
   const metrics = new PipelineMetrics();
@@ -93,11 +96,14 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   return EXIT.ok;
 }
 
-function assertFfmpegPresent(): void {
-  for (const tool of ['ffmpeg', 'ffprobe']) {
-    const result = spawnSync(tool, ['-version'], { stdio: 'ignore' });
-    if (result.error || result.status !== 0) {
-      throw new CliError(`${tool} was not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)`, EXIT.infrastructure);
-    }
-  }
+async function assertFfmpegPresent(): Promise<void> {
+  await Promise.all(
+    ['ffmpeg', 'ffprobe'].map(async (tool) => {
+      try {
+        await execFileAsync(tool, ['-version']);
+      } catch {
+        throw new CliError(`${tool} was not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)`, EXIT.infrastructure);
+      }
+    }),
+  );
 }

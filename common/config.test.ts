@@ -11,7 +11,7 @@ describe('resolveConfig', () => {
   });
 
   it('fails fast naming the variable or flag', () => {
-    expect(() => resolveConfig({ DEEPSIFT_BATCH_MAX_SIZE: 'zero' })).toThrow('invalid DEEPSIFT_BATCH_MAX_SIZE: expected an integer ≥ 1, got "zero"');
+    expect(() => resolveConfig({ DEEPSIFT_BATCH_MAX_SIZE: 'zero' })).toThrow('invalid DEEPSIFT_BATCH_MAX_SIZE: expected an integer ≥ 0, got "zero"');
     expect(() => resolveConfig({}, { threshold: '2' })).toThrow('invalid --threshold: expected a number in [0, 1], got "2"');
     expect(() => resolveConfig({ DEEPSIFT_AGGREGATION: 'median' })).toThrow(/DEEPSIFT_AGGREGATION: expected one of track-max, confident/);
   });

@@ -39,6 +39,7 @@ export { PipelineMetrics } from './metrics';
 export { startMetricsServer, type MetricsServer } from './metrics-server';
 export {
   CONFIG_OPTIONS,
+  autoBatchMaxSize,
   resolveConfig,
   configTableMarkdown,
   ConfigError,
@@ -47,6 +48,7 @@ export {
   type AggregationName,
 } from './config';
 export { createOnnxSession, ort, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
+export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputMetadata } from './onnx-worker-session';
 export { ROUTING, QUEUES, pipelineQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';
 export { cropBlobKey } from './crop-key';

@@ -1,11 +1,13 @@
 /**
- * Creating ONNX Runtime sessions: once per model per process, on the first execution
- * provider of the configured list that works here (CUDA when the GPU build and a GPU
- * are present, CPU otherwise). The provider that runs is returned so callers log it.
+ * Creating ONNX Runtime sessions: once per model per process, each in its own worker
+ * thread (see onnx-worker-session.ts), on the first execution provider of the configured
+ * list that works here (CUDA when the GPU build and a GPU are present, CPU otherwise).
+ * The provider that runs is returned so callers log it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { createWorkerSession, type OnnxSessionLike } from './onnx-worker-session';
 
 export interface OnnxSessionOptions {
   /** Providers in order of preference, e.g. ['cuda', 'cpu']. */
@@ -15,7 +17,7 @@ export interface OnnxSessionOptions {
 }
 
 export interface OnnxSession {
-  session: ort.InferenceSession;
+  session: OnnxSessionLike;
   /** The execution provider the session was created with. */
   executionProvider: string;
   /** Why preferred providers were skipped, one entry per skipped provider. */
@@ -33,7 +35,7 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(modelPath, {
+      const session = await createWorkerSession(modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         logSeverityLevel: 3,

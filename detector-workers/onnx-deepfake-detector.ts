@@ -2,7 +2,7 @@
  * A deepfake detector backed by an ONNX graph and its manifest. The session is created
  * once; `score` runs one batch and returns P(fake) per crop, whatever the model outputs.
  */
-import { createOnnxSession, ort, type OnnxSessionOptions, type RawImage } from '../common';
+import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
 import type { ModelManifest } from '../weights/manifest';
 import { toInputTensor } from './preprocess';
 
@@ -13,7 +13,7 @@ export class OnnxDeepfakeDetector {
     readonly executionProvider: string,
     /** Why preferred execution providers were skipped. */
     readonly skippedProviders: string[],
-    private readonly session: ort.InferenceSession,
+    private readonly session: OnnxSessionLike,
   ) {}
 
   /** Loads the model at `onnxPath` (the manifest's converted or upstream graph). */
@@ -49,7 +49,7 @@ export class OnnxDeepfakeDetector {
       return scores;
     }
     const { data, dims } = toInputTensor(crops, input);
-    const results = await this.session.run({ [input.name]: new ort.Tensor('float32', data, dims) });
+    const results = await this.session.run({ [input.name]: { type: 'float32', data, dims } });
     const values = results[output.name]?.data as Float32Array | undefined;
     if (!values || values.length !== crops.length) {
       throw new Error(`model "${this.name}" returned ${values?.length ?? 0} values for ${crops.length} crops`);

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type { OnnxSessionLike } from '../common/onnx-worker-session';
 import sharp from 'sharp';
 import type { FaceDetection, RawImage } from '../common/raw-image';
 import { FaceCropperError } from './errors';
@@ -33,11 +33,11 @@ export class BlazeFaceDetector implements FaceDetector {
   /** The provider the session runs on: the first of the list that loaded. */
   readonly executionProvider: string;
 
-  private session: ort.InferenceSession | undefined;
+  private session: OnnxSessionLike | undefined;
   private static readonly anchorCentres = buildAnchorCentres();
 
   private constructor(
-    session: ort.InferenceSession,
+    session: OnnxSessionLike,
     executionProvider: string,
     private readonly options: FaceDetectorOptions,
   ) {
@@ -85,7 +85,7 @@ export class BlazeFaceDetector implements FaceDetector {
     const input = new Float32Array(letterboxed.length);
     for (let i = 0; i < letterboxed.length; i++) input[i] = letterboxed[i] / 127.5 - 1;
 
-    const outputs = await runDetectorSession(session, { [INPUT_NAME]: new ort.Tensor('float32', input, [1, INPUT_SIZE, INPUT_SIZE, 3]) }, this.name);
+    const outputs = await runDetectorSession(session, { [INPUT_NAME]: { type: 'float32', data: input, dims: [1, INPUT_SIZE, INPUT_SIZE, 3] } }, this.name);
     // Input pixels → frame pixels: undo the padding, then the resize, per axis.
     const toFrame = {
       x: (v: number): number => clamp(((v - left) * frame.width) / innerWidth, 0, frame.width),

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { createOnnxSession } from '../common/onnx-session';
+import type { OnnxSessionLike, TensorData } from '../common/onnx-worker-session';
 import { FaceCropperError } from './errors';
 import type { FaceDetectorOptions } from './face-detector';
 
@@ -13,7 +14,7 @@ export async function openDetectorSession(
   modelPath: string,
   options: FaceDetectorOptions,
   detector: string,
-): Promise<{ session: ort.InferenceSession; executionProvider: string }> {
+): Promise<{ session: OnnxSessionLike; executionProvider: string }> {
   try {
     const { session, executionProvider } = await createOnnxSession(modelPath, {
       executionProviders: options.executionProviders,
@@ -27,7 +28,7 @@ export async function openDetectorSession(
 
 /** Why the session's inputs and outputs are not the expected ones, or undefined when they are. */
 export function describeGraphMismatch(
-  session: ort.InferenceSession,
+  session: OnnxSessionLike,
   input: { name: string; shape: number[] },
   outputNames: string[],
 ): string | undefined {
@@ -35,18 +36,18 @@ export function describeGraphMismatch(
   const missing = outputNames.filter((name) => !session.outputNames.includes(name));
   if (missing.length > 0) return `expected outputs ${outputNames.join(', ')}, found ${session.outputNames.join(', ')}`;
   const metadata = session.inputMetadata.find((m) => m.name === input.name);
-  if (metadata === undefined || !metadata.isTensor) return undefined;
-  const matches =
-    metadata.shape.length === input.shape.length && metadata.shape.every((d, i) => typeof d !== 'number' || d === input.shape[i]);
-  return matches ? undefined : `input shape is [${metadata.shape.join(', ')}], expected [${input.shape.join(', ')}]`;
+  const shape = metadata?.shape;
+  if (metadata === undefined || !metadata.isTensor || shape === undefined) return undefined;
+  const matches = shape.length === input.shape.length && shape.every((d, i) => typeof d !== 'number' || d === input.shape[i]);
+  return matches ? undefined : `input shape is [${shape.join(', ')}], expected [${input.shape.join(', ')}]`;
 }
 
 /** Runs the session, wrapping failures in `INFERENCE_FAILED`. */
 export async function runDetectorSession(
-  session: ort.InferenceSession,
-  feeds: Record<string, ort.Tensor>,
+  session: OnnxSessionLike,
+  feeds: Record<string, TensorData>,
   detector: string,
-): Promise<ort.InferenceSession.OnnxValueMapType> {
+): Promise<Record<string, TensorData>> {
   try {
     return await session.run(feeds);
   } catch (cause) {

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type { OnnxSessionLike } from '../common/onnx-worker-session';
 import sharp from 'sharp';
 import type { Box, FaceDetection, RawImage } from '../common/raw-image';
 import { FaceCropperError } from './errors';
@@ -28,10 +28,10 @@ export class UltraFaceDetector implements FaceDetector {
   /** The provider the session runs on: the first of the list that loaded. */
   readonly executionProvider: string;
 
-  private session: ort.InferenceSession | undefined;
+  private session: OnnxSessionLike | undefined;
 
   private constructor(
-    session: ort.InferenceSession,
+    session: OnnxSessionLike,
     executionProvider: string,
     private readonly input: UltraFaceInputSize,
     private readonly options: FaceDetectorOptions,
@@ -71,7 +71,7 @@ export class UltraFaceDetector implements FaceDetector {
       .resize(width, height, { fit: 'fill', kernel: 'linear' })
       .raw()
       .toBuffer();
-    const tensor = new ort.Tensor('float32', toNormalizedChw(resized, width * height), [1, 3, height, width]);
+    const tensor = { type: 'float32' as const, data: toNormalizedChw(resized, width * height), dims: [1, 3, height, width] };
 
     const outputs = await runDetectorSession(session, { input: tensor }, this.name);
     const candidates = this.decode(

@@ -8,6 +8,7 @@ import {
   createEnvelope,
   DEFAULT_RETRY_POLICY,
   elapsedMs,
+  MemoryStorage,
   publishVideoFailure,
   QUEUES,
   ROUTING,
@@ -32,6 +33,8 @@ export interface FrameExtractorOptions {
   limits: VideoLimits;
   /** Videos decoded at once. */
   concurrency: number;
+  /** ffmpeg decoder threads per video; 0 lets ffmpeg choose. */
+  decoderThreads: number;
 }
 
 export interface FrameExtractorDeps extends StageDeps {
@@ -78,7 +81,8 @@ export class FrameExtractorStage {
         maxVideoBytes: this.options.limits.maxVideoBytes,
       });
       probe = await probeVideo(local.path, this.options.limits);
-      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits })) {
+      const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
+      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads })) {
         const sampleIndex = frames.length;
         const key = frameBlobKey(envelope.videoId, sampleIndex);
         await this.deps.work.put(key, frame.image.data);

@@ -1,4 +1,5 @@
 import { sampleFrameIndices } from './index';
+import { sampleTimes, timeSelectFilter } from './frame-sampling';
 
 describe('sampleFrameIndices', () => {
   it('spreads N frames uniformly, one from the middle of each equal segment', () => {
@@ -34,5 +35,17 @@ describe('sampleFrameIndices', () => {
   it('returns nothing for an empty video or N = 0', () => {
     expect(sampleFrameIndices(0, 32)).toEqual([]);
     expect(sampleFrameIndices(300, 0)).toEqual([]);
+  });
+});
+
+describe('sampleTimes and timeSelectFilter', () => {
+  it('spreads the times uniformly, one in the middle of each segment', () => {
+    expect(sampleTimes(10, 4)).toEqual([1.25, 3.75, 6.25, 8.75]);
+    expect(sampleTimes(0, 4)).toEqual([]);
+    expect(sampleTimes(10, 0)).toEqual([]);
+  });
+
+  it('takes a frame when a sampling time falls since the previous frame', () => {
+    expect(timeSelectFilter([0.5])).toBe('select=gt((isnan(prev_t)+gt(0.500000\\,prev_t))*lte(0.500000\\,t)\\,0)');
   });
 });
