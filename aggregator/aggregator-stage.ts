@@ -29,6 +29,23 @@ export interface AggregatorDeps extends StageDeps {
   reportPrefix: string;
   /** The work area: the aggregator's parts and each video's `work/<videoId>/` prefix. */
   work: Storage;
+  /**
+   * Tells the world a report is written. Default: a `report.ready` message on the transport
+   * (embedded mode); workers announce on the broker's results exchange instead.
+   */
+  announce?: (announcement: ReportAnnouncement) => Promise<void>;
+}
+
+/** What is announced when a report is written. */
+export interface ReportAnnouncement {
+  videoId: string;
+  correlationId: string;
+  reportKey: string;
+  status: VideoReport['status'];
+  label: VideoReport['label'];
+  score: VideoReport['score'];
+  source: VideoReport['source'];
+  error?: VideoReport['error'];
 }
 
 export interface AggregatorOptions {
@@ -132,19 +149,28 @@ export class AggregatorStage {
     if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
     const key = reportKey(report.videoId, this.deps.reportPrefix);
     await this.deps.reports.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
-    await this.deps.transport.publish(
-      ROUTING.reportReady,
-      createEnvelope('report.ready', report.videoId, correlationId, {
-        reportKey: key,
-        status: report.status,
-        label: report.label,
-        score: report.score,
-      }),
-    );
+    const announcement: ReportAnnouncement = {
+      videoId: report.videoId,
+      correlationId,
+      reportKey: key,
+      status: report.status,
+      label: report.label,
+      score: report.score,
+      source: report.source,
+      ...(report.error ? { error: report.error } : {}),
+    };
+    await (this.deps.announce ?? ((a) => this.publishReportReady(a)))(announcement);
     this.rememberFinished(`${report.videoId}/${correlationId}`);
     await this.emptyWorkArea(report.videoId);
     this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'none' });
     log.info('Report written.', { status: report.status, label: report.label, score: report.score, error: report.error?.code });
+  }
+
+  private async publishReportReady(a: ReportAnnouncement): Promise<void> {
+    await this.deps.transport.publish(
+      ROUTING.reportReady,
+      createEnvelope('report.ready', a.videoId, a.correlationId, { reportKey: a.reportKey, status: a.status, label: a.label, score: a.score }),
+    );
   }
 
   private rememberFinished(id: string): void {

@@ -1,4 +1,5 @@
-export { AggregatorStage, type AggregatorDeps } from './aggregator-stage';
+export { AggregatorStage, type AggregatorDeps, type AggregatorOptions, type ReportAnnouncement } from './aggregator-stage';
+export { DeadLetterReporter, type DeadLetterReporterDeps } from './dead-letter-reporter';
 export { buildDoneReport, buildFailedReport, type DetectorPolicy, type ReportSettings } from './build-report';
 export {
   aggregateVideoScore,

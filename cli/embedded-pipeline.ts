@@ -4,13 +4,11 @@
  */
 import os from 'node:os';
 import {
-  deadLetterQueueName,
   autoBatchMaxSize,
   DEFAULT_RETRY_POLICY,
   MemoryStorage,
   MemoryTransport,
   pipelineQueues,
-  publishVideoFailure,
   QUEUES,
   type AnyEnvelope,
   type DeepsiftConfig,
@@ -18,15 +16,13 @@ import {
   type PipelineMetrics,
   type Storage,
   type Subscription,
-  type VideoSource,
 } from '../common';
-import { AggregatorStage, type ReportSettings, type VideoReport } from '../aggregator';
+import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
 import { DetectorWorker } from '../detector-workers';
-import { FaceCropperStage, type CropSpec } from '../face-cropper';
+import { FaceCropperStage } from '../face-cropper';
 import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
-import type { PipelineModels } from './pipeline-models';
-import { DEEPSIFT_VERSION } from './version';
+import { cropSpecOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
 
 /** Frames of at most this many videos wait for the face detector (each one is ~200 MB at 1080p). */
 const FRAMES_QUEUE_MAX_LENGTH = 1;
@@ -53,7 +49,6 @@ export class EmbeddedPipeline {
   private readonly stages: Array<{ close(): Promise<void> }> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly waiting = new Map<string, (report: VideoReport) => void>();
-  private readonly sources = new Map<string, { source: VideoSource; correlationId: string }>();
   private ingest!: LocalIngest;
 
   private constructor(
@@ -74,20 +69,9 @@ export class EmbeddedPipeline {
     const stageDeps = { transport: this.transport, logger, metrics };
     for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
 
-    const cropSpecs = new Map<string, CropSpec>();
-    for (const detector of models.detectors) {
-      cropSpecs.set(detector.name, { size: detector.inputSize, margin: this.cropMarginOf(detector.name) });
-    }
     const manifests = new Map(models.detectors.map((d) => [d.name, d.manifest]));
-    const settings: ReportSettings = {
-      verdictThreshold: config.verdictThreshold,
-      framesRequested: config.framesPerVideo,
-      deepsiftVersion: DEEPSIFT_VERSION,
-      policyFor: (name) => ({
-        threshold: manifests.get(name)?.threshold ?? config.verdictThreshold,
-        aggregation: config.aggregation ?? manifests.get(name)?.aggregation ?? 'track-max',
-      }),
-    };
+    const cropSpecs = new Map(models.detectors.map((d) => [d.name, cropSpecOf(config, d.manifest)]));
+    const settings = reportSettingsOf(config, manifests);
 
     const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work }, settings, {
       prefetch: 64,
@@ -100,7 +84,7 @@ export class EmbeddedPipeline {
           batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
           batchMaxWaitMs: config.batchMaxWaitMs,
           prefetch: 4,
-        }, this.cropMarginOf(detector.name)),
+        }, cropSpecs.get(detector.name)!.margin),
     );
     const faceCropper = new FaceCropperStage(
       {
@@ -122,6 +106,7 @@ export class EmbeddedPipeline {
       },
       concurrency: config.videoConcurrency,
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
+      ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
     });
     // Downstream first, so that nothing is published before its consumer is ready.
     for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {
@@ -134,7 +119,9 @@ export class EmbeddedPipeline {
         retryPolicy: DEFAULT_RETRY_POLICY,
       }),
     );
-    await this.watchDeadLetters();
+    const deadLetters = new DeadLetterReporter({ ...stageDeps, work: this.work });
+    await deadLetters.start();
+    this.stages.push(deadLetters);
     this.ingest = new LocalIngest(stageDeps, config.detectors);
   }
 
@@ -144,7 +131,6 @@ export class EmbeddedPipeline {
     const byVideo = new Map<string, Promise<VideoReport>>();
     for (const input of inputs) {
       const ingested = await this.ingest.submit(input);
-      this.sources.set(ingested.videoId, { source: ingested.source, correlationId: ingested.correlationId });
       let report = byVideo.get(ingested.videoId);
       if (!report) {
         report = new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve));
@@ -173,51 +159,15 @@ export class EmbeddedPipeline {
     return this.work.sizeBytes;
   }
 
-  private cropMarginOf(detector: string): number {
-    const manifest = this.deps.models.detectors.find((d) => d.name === detector)?.manifest;
-    return this.config.cropMargin ?? manifest?.cropMargin ?? 0.2;
-  }
-
   private async onReportReady(envelope: AnyEnvelope): Promise<void> {
     if (envelope.type !== 'report.ready') return;
     const report = JSON.parse((await this.deps.reports.get(envelope.payload.reportKey)).toString()) as VideoReport;
-    this.sources.delete(envelope.videoId);
     const resolve = this.waiting.get(envelope.videoId);
     this.waiting.delete(envelope.videoId);
     resolve?.(report);
   }
 
-  /**
-   * A message that exhausted its retries (or was invalid) must still end in a report:
-   * turn every dead letter that names a video into a failed report for that video.
-   */
-  private async watchDeadLetters(): Promise<void> {
-    const stageQueues = [QUEUES.frameExtractor, QUEUES.faceCropper, ...this.config.detectors.map(QUEUES.detector)];
-    for (const queue of stageQueues) {
-      const subscription = await this.transport.consume(
-        deadLetterQueueName(queue),
-        async ({ envelope, deadLetterReason }) => {
-          const reason = deadLetterReason ?? 'unknown reason';
-          this.deps.logger.error('Message dead-lettered.', { queue, videoId: envelope.videoId, type: envelope.type, reason });
-          const known = this.sourceOf(envelope);
-          if (!known) return;
-          const [code, ...rest] = reason.split(': ');
-          await publishVideoFailure(this.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source: known }, {
-            stage: queue === QUEUES.frameExtractor ? 'frame-extractor' : queue === QUEUES.faceCropper ? 'face-cropper' : 'detector-workers',
-            code: code === 'INVALID_MESSAGE' ? 'INVALID_MESSAGE' : 'RETRIES_EXHAUSTED',
-            message: rest.join(': ') || reason,
-          });
-        },
-        { prefetch: 4, retryPolicy: DEFAULT_RETRY_POLICY },
-      );
-      this.subscriptions.push(subscription);
-    }
-  }
 
-  private sourceOf(envelope: AnyEnvelope): VideoSource | undefined {
-    if ('source' in envelope.payload) return envelope.payload.source;
-    return this.sources.get(envelope.videoId)?.source;
-  }
 }
 
 /** ffmpeg threads per video: the cores shared by the videos decoded at once (0 = ffmpeg's choice for one video). */

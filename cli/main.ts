@@ -7,6 +7,8 @@ import { CONFIG_OPTIONS } from '../common';
 import { CliError, EXIT } from './exit-codes';
 import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
+import { runSubmit } from './submit-command';
+import { runWorker, WORKER_STAGES } from './worker-command';
 import { runWeightsFetch, runWeightsList, runWeightsVerify } from './weights-command';
 import { DEEPSIFT_VERSION } from './version';
 
@@ -41,6 +43,26 @@ function buildProgram(): Command {
     .argument('<images...>', 'face images (any size; resized bilinearly to the detector input)')
     .action(async (images: string[], opts: { detector: string; json: boolean }) => {
       process.exitCode = await runScoreFaces(images, opts);
+    });
+
+  program
+    .command('worker')
+    .description('Run one stage (or all five) as a worker on RabbitMQ and S3, until SIGTERM.')
+    .argument('<stage>', `${WORKER_STAGES.join(' | ')}`)
+    .option('--detectors <names>', 'deepfake detectors this worker serves (detector-workers); default DEEPSIFT_DETECTORS')
+    .action(async (stage: string, opts: { detectors?: string }) => {
+      process.exitCode = await runWorker(stage, opts);
+    });
+
+  program
+    .command('submit')
+    .description('Submit one video to a running deployment: s3://bucket/key, an http(s) URL, or a local file (uploaded to uploads/).')
+    .argument('<video>')
+    .option('--detectors <names>', 'detectors to run (default: the deployment\'s)')
+    .option('--priority <0-9>', 'job priority')
+    .option('--correlation-id <id>', 'your id, echoed in the report and its announcement')
+    .action(async (video: string, opts: { detectors?: string; priority?: string; correlationId?: string }) => {
+      process.exitCode = await runSubmit(video, opts);
     });
 
   const weights = program.command('weights').description('Manage model weights: fetch, list, verify.');

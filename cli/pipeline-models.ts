@@ -1,11 +1,14 @@
 /**
  * Loading the models a pipeline needs, once per process: the weights are fetched and
  * converted on first use, and each ONNX Runtime session is created here and reused.
+ * Also the settings every process derives from the detectors' manifests.
  */
 import type { DeepsiftConfig, Logger } from '../common';
+import type { ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector } from '../detector-workers';
-import { UltraFaceDetector } from '../face-cropper';
-import { ensureModel, type EnsuredModel, type WeightsProgressEvent } from '../weights';
+import { UltraFaceDetector, type CropSpec } from '../face-cropper';
+import { ensureModel, getManifest, type EnsuredModel, type ModelManifest, type WeightsOptions } from '../weights';
+import { DEEPSIFT_VERSION } from './version';
 
 export interface PipelineModels {
   faceDetector: UltraFaceDetector;
@@ -13,51 +16,76 @@ export interface PipelineModels {
   detectors: OnnxDeepfakeDetector[];
 }
 
-/** Options of the weights fetcher, from the resolved configuration. */
-export function weightsOptions(config: DeepsiftConfig, onProgress?: (event: WeightsProgressEvent) => void) {
-  return { cacheDir: config.cacheDir, mirrorDir: config.weightsMirror, onProgress };
+export interface FaceDetectorModel {
+  detector: UltraFaceDetector;
+  model: EnsuredModel;
+}
+
+/** Options of the weights fetcher, from the resolved configuration (progress logged at info). */
+export function weightsOptions(config: DeepsiftConfig, logger?: Logger): WeightsOptions {
+  return {
+    cacheDir: config.cacheDir,
+    mirrorDir: config.weightsMirror,
+    onProgress: (event) => {
+      if (event.type !== 'download-progress') logger?.info('Weights.', { ...event, error: 'error' in event ? String(event.error) : undefined });
+    },
+  };
+}
+
+/** Fetches (if needed) and loads the configured face detector. */
+export async function loadFaceDetector(config: DeepsiftConfig, logger: Logger): Promise<FaceDetectorModel> {
+  const model = await ensureModel(config.faceDetector, weightsOptions(config, logger));
+  if (model.manifest.kind !== 'face-detector' || !model.manifest.name.startsWith('ultraface')) {
+    throw new Error(`"${config.faceDetector}" is not a supported face detector (ultraface-rfb-640, ultraface-rfb-320)`);
+  }
+  const detector = await UltraFaceDetector.create(
+    model.onnxPath,
+    { width: model.manifest.input.width, height: model.manifest.input.height },
+    {
+      scoreThreshold: config.faceScoreThreshold,
+      iouThreshold: config.nmsIouThreshold,
+      minFaceSizePx: config.minFaceSizePx,
+      executionProviders: config.executionProviders,
+      ...(config.intraOpThreads > 0 ? { intraOpNumThreads: config.intraOpThreads } : {}),
+    },
+  );
+  logger.info('Face detector loaded.', { model: detector.name, executionProvider: detector.executionProvider });
+  return { detector, model };
+}
+
+/** Fetches (if needed) and loads one deepfake detector. */
+export async function loadDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxDeepfakeDetector> {
+  const model = await ensureModel(name, weightsOptions(config, logger));
+  if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
+  const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, {
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+  });
+  logger.info('Detector loaded.', { model: name, executionProvider: detector.executionProvider, skipped: detector.skippedProviders });
+  return detector;
+}
+
+/** Loads several deepfake detectors side by side; releases those that loaded if one fails. */
+export async function loadDetectors(config: DeepsiftConfig, names: string[], logger: Logger): Promise<OnnxDeepfakeDetector[]> {
+  const loading = names.map((name) => loadDetector(config, name, logger));
+  try {
+    return await Promise.all(loading);
+  } catch (error) {
+    await Promise.allSettled(loading.map((d) => d.then((x) => x.close())));
+    throw error;
+  }
 }
 
 /** Fetches (if needed) and loads the face detector and the deepfake detectors, side by side. */
 export async function loadPipelineModels(config: DeepsiftConfig, logger: Logger): Promise<PipelineModels> {
-  const options = weightsOptions(config, (event) => {
-    if (event.type !== 'download-progress') logger.info('Weights.', { ...event, error: 'error' in event ? String(event.error) : undefined });
-  });
-  const sessionOptions = { executionProviders: config.executionProviders, intraOpThreads: config.intraOpThreads };
-  const loadFaceDetector = async () => {
-    const model = await ensureModel(config.faceDetector, options);
-    if (model.manifest.kind !== 'face-detector' || !model.manifest.name.startsWith('ultraface')) {
-      throw new Error(`"${config.faceDetector}" is not a supported face detector (ultraface-rfb-640, ultraface-rfb-320)`);
-    }
-    const detector = await UltraFaceDetector.create(
-      model.onnxPath,
-      { width: model.manifest.input.width, height: model.manifest.input.height },
-      {
-        scoreThreshold: config.faceScoreThreshold,
-        iouThreshold: config.nmsIouThreshold,
-        minFaceSizePx: config.minFaceSizePx,
-        executionProviders: config.executionProviders,
-        ...(config.intraOpThreads > 0 ? { intraOpNumThreads: config.intraOpThreads } : {}),
-      },
-    );
-    logger.info('Face detector loaded.', { model: detector.name, executionProvider: detector.executionProvider });
-    return { detector, model };
-  };
-  const loadDetector = async (name: string) => {
-    const model = await ensureModel(name, options);
-    if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
-    const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, sessionOptions);
-    logger.info('Detector loaded.', { model: name, executionProvider: detector.executionProvider, skipped: detector.skippedProviders });
-    return detector;
-  };
-  const face = loadFaceDetector();
-  const detectors = config.detectors.map(loadDetector);
+  const face = loadFaceDetector(config, logger);
+  const detectors = loadDetectors(config, config.detectors, logger);
   try {
-    const [{ detector, model }, loaded] = await Promise.all([face, Promise.all(detectors)]);
+    const [{ detector, model }, loaded] = await Promise.all([face, detectors]);
     return { faceDetector: detector, faceDetectorModel: model, detectors: loaded };
   } catch (error) {
     // Release whatever did load before reporting the failure.
-    await Promise.allSettled([face.then((f) => f.detector.close()), ...detectors.map((d) => d.then((x) => x.close()))]);
+    await Promise.allSettled([face.then((f) => f.detector.close()), detectors.then((ds) => Promise.all(ds.map((d) => d.close())))]);
     throw error;
   }
 }
@@ -66,4 +94,31 @@ export async function loadPipelineModels(config: DeepsiftConfig, logger: Logger)
 export async function closePipelineModels(models: PipelineModels): Promise<void> {
   await models.faceDetector.close();
   await Promise.all(models.detectors.map((d) => d.close()));
+}
+
+/** The manifests of the named deepfake detectors (no weights needed). */
+export async function detectorManifests(names: string[]): Promise<Map<string, ModelManifest>> {
+  const manifests = await Promise.all(names.map((name) => getManifest(name)));
+  for (const manifest of manifests) {
+    if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
+  }
+  return new Map(manifests.map((m) => [m.name, m]));
+}
+
+/** The crop a detector takes: its input size, and the configured margin or its manifest's. */
+export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): CropSpec {
+  return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };
+}
+
+/** How reports are built: thresholds and aggregation from the manifests unless configured. */
+export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ModelManifest>): ReportSettings {
+  return {
+    verdictThreshold: config.verdictThreshold,
+    framesRequested: config.framesPerVideo,
+    deepsiftVersion: DEEPSIFT_VERSION,
+    policyFor: (name) => ({
+      threshold: manifests.get(name)?.threshold ?? config.verdictThreshold,
+      aggregation: config.aggregation ?? manifests.get(name)?.aggregation ?? 'track-max',
+    }),
+  };
 }

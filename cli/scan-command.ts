@@ -40,7 +40,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw error;
   }
   if (names.length === 0) throw new CliError('nothing to scan: name at least one video file or folder', EXIT.usage);
-  await assertFfmpegPresent();
+  await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
 
   const logger = createLogger({ level: config.logLevel });
   const metrics = new PipelineMetrics();
@@ -96,9 +96,9 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   return EXIT.ok;
 }
 
-async function assertFfmpegPresent(): Promise<void> {
+async function assertFfmpegPresent(tools: string[]): Promise<void> {
   await Promise.all(
-    ['ffmpeg', 'ffprobe'].map(async (tool) => {
+    tools.map(async (tool) => {
       try {
         await execFileAsync(tool, ['-version']);
       } catch {

@@ -1,15 +1,18 @@
 /** `deepsift weights fetch|list|verify`. */
 import { resolveConfig } from '../common';
-import { fetchModels, listModels, verifyModels } from '../weights';
+import { fetchModels, listModels, verifyModels, type WeightsProgressEvent } from '../weights';
 import { EXIT } from './exit-codes';
 import { weightsOptions } from './pipeline-models';
 
 export async function runWeightsFetch(names: string[]): Promise<number> {
-  const options = weightsOptions(resolveConfig(process.env, {}), (event) => {
-    if (event.type === 'download-progress') return;
-    const detail = 'url' in event ? event.url : 'source' in event ? event.source : 'path' in event ? event.path : '';
-    process.stderr.write(`${event.model}: ${event.type}${'file' in event ? ` ${event.file}` : ''} ${detail}\n`);
-  });
+  const options = {
+    ...weightsOptions(resolveConfig(process.env, {})),
+    onProgress: (event: WeightsProgressEvent) => {
+      if (event.type === 'download-progress') return;
+      const detail = 'url' in event ? event.url : 'source' in event ? event.source : 'path' in event ? event.path : '';
+      process.stderr.write(`${event.model}: ${event.type}${'file' in event ? ` ${event.file}` : ''} ${detail}\n`);
+    },
+  };
   const models = await fetchModels(names.length === 0 ? 'all' : names, options);
   for (const model of models) process.stdout.write(`${model.manifest.name}\t${model.sha256}\t${model.onnxPath}\n`);
   return EXIT.ok;

@@ -13,7 +13,10 @@ import { parseEnvelope } from './envelope';
 import { describeError, InvalidMessageError, VideoRejectedError } from './errors';
 import type { Logger } from './logger';
 import { nextRetryDelayMs } from './retry-policy';
-import type { ConsumeOptions, Delivery, MessageHandler } from './transport';
+import type { ConsumeOptions, Delivery, ExternalDelivery } from './transport';
+
+/** What a consumer hands its handler: an envelope, or the raw bytes of an external message. */
+type AnyDelivery = Delivery | ExternalDelivery;
 
 /** What every consumer of one transport shares. */
 export interface ConsumerContext {
@@ -25,6 +28,8 @@ export interface ConsumerContext {
   reconnect: ReconnectOptions;
   /** How long a (re)start waits for the broker before giving up. */
   connectTimeoutMs: number;
+  /** Queues that receive copies of dead letters (`QueueSpec.deadLettersOf`): their reasons are read too. */
+  deadLetterReaders: ReadonlySet<string>;
   logger: Logger;
 }
 
@@ -36,7 +41,7 @@ interface ChannelState {
 }
 
 /** Consumes one queue until stopped, re-establishing itself whenever its channel closes. */
-export class AmqpConsumer {
+export class AmqpConsumer<D extends AnyDelivery = Delivery> {
   private state: ChannelState | undefined;
   private active = true;
   private restartAttempts = 0;
@@ -48,8 +53,10 @@ export class AmqpConsumer {
   constructor(
     private readonly context: ConsumerContext,
     private readonly queue: string,
-    private readonly handler: MessageHandler,
+    private readonly handler: (delivery: D) => Promise<void>,
     private readonly options: ConsumeOptions,
+    /** Envelopes are parsed and validated; external queues pass the bytes on. */
+    private readonly external = false,
   ) {
     this.isDeadLetterQueue = isDeadLetterQueue(queue);
     this.log = context.logger.child({ queue });
@@ -166,7 +173,7 @@ export class AmqpConsumer {
   }
 
   private async handle(state: ChannelState, message: ConsumeMessage): Promise<void> {
-    let delivery: Delivery;
+    let delivery: D;
     try {
       delivery = this.deliveryOf(message);
     } catch (error) {
@@ -182,11 +189,13 @@ export class AmqpConsumer {
     this.settle(state, message, 'ack');
   }
 
-  private deliveryOf(message: ConsumeMessage): Delivery {
-    const envelope = parseEnvelope(message.content);
+  private deliveryOf(message: ConsumeMessage): D {
     const { headers } = message.properties;
-    const delivery: Delivery = { envelope, deliveryCount: deliveryCountOf(headers, this.queue) };
-    if (this.isDeadLetterQueue) {
+    const deliveryCount = deliveryCountOf(headers, this.queue);
+    const delivery = (this.external
+      ? { body: message.content, deliveryCount }
+      : { envelope: parseEnvelope(message.content), deliveryCount }) as D;
+    if (this.isDeadLetterQueue || this.context.deadLetterReaders.has(this.queue)) {
       const dead = deadLetterOf(headers, this.context.deliveryLimit, (q) => this.context.names.transportQueue(q));
       if (dead) {
         delivery.deadLetterReason = dead.reason;
@@ -196,7 +205,7 @@ export class AmqpConsumer {
     return delivery;
   }
 
-  private async settleFailure(state: ChannelState, message: ConsumeMessage, delivery: Delivery, error: unknown): Promise<void> {
+  private async settleFailure(state: ChannelState, message: ConsumeMessage, delivery: D, error: unknown): Promise<void> {
     if (error instanceof InvalidMessageError || error instanceof VideoRejectedError) {
       await this.deadLetter(state, message, `${error.code}: ${error.message}`);
       return;

@@ -67,7 +67,7 @@ export class ConfirmedPublisher {
     return new Promise<Outcome>((resolve, reject) => {
       // The broker sends basic.return before the confirm of the same message, so the
       // returned set is complete when the callback runs. An error means a nack or a lost channel.
-      channel.publish(exchange, routingKey, content, { ...options, headers, mandatory: true }, (error: unknown) => {
+      channel.publish(exchange, routingKey, content, { ...options, headers, mandatory: options.mandatory ?? true }, (error: unknown) => {
         const wasReturned = this.returned.delete(publishId);
         if (error) reject(error instanceof Error ? error : new Error(String(error)));
         else resolve(wasReturned ? 'returned' : 'confirmed');

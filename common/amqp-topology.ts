@@ -9,6 +9,9 @@
  *   <ns>.<queue>.dead           quorum queue holding the dead letters of <queue>
  *   <ns>.retry.<queue>.<ms>     quorum queue with a message TTL of <ms>: a failed message
  *                               waits there, then the broker moves it back to <ns>.<queue>
+ *   <ns>.<external>             fanout exchange feeding a queue from outside (crawler jobs,
+ *                               S3 notifications); its messages are raw bytes
+ *   <ns>.results                topic exchange announcing reports (see `announce`)
  *
  * Every queue is a quorum queue with at-least-once dead-lettering, which RabbitMQ 3.10
  * supports only together with `x-overflow: reject-publish`: a message that expires or
@@ -37,6 +40,16 @@ export class AmqpNames {
   /** The exchange that dead letters go through, keyed by their origin queue's name. */
   get deadExchange(): string {
     return `${this.namespace}.dead`;
+  }
+
+  /** A fanout exchange through which outside publishers (crawlers, MinIO) reach a queue. */
+  externalExchange(name: string): string {
+    return `${this.namespace}.${name}`;
+  }
+
+  /** The topic exchange on which finished reports are announced. */
+  get resultsExchange(): string {
+    return `${this.namespace}.results`;
   }
 
   /** The broker queue of a transport queue (`q` or `q.dead`). */
@@ -78,10 +91,11 @@ function quorumArguments(deadLetter?: { exchange: string; routingKey: string }):
   return args;
 }
 
-/** Declares the namespace's two exchanges. Idempotent. */
+/** Declares the namespace's exchanges: pipeline, dead letters, results. Idempotent. */
 export async function declareExchanges(channel: Channel, names: AmqpNames): Promise<void> {
   await channel.assertExchange(names.pipelineExchange, 'direct', { durable: true });
   await channel.assertExchange(names.deadExchange, 'direct', { durable: true });
+  await channel.assertExchange(names.resultsExchange, 'topic', { durable: true });
 }
 
 /** Declares a queue, its bindings and its dead-letter queue. Idempotent. */
@@ -92,6 +106,9 @@ export async function declareQueueTopology(
   deliveryLimit: number,
 ): Promise<void> {
   const dead = deadLetterQueueName(spec.name);
+  if (spec.externalExchange !== undefined) {
+    await channel.assertExchange(names.externalExchange(spec.externalExchange), 'fanout', { durable: true });
+  }
   await channel.assertQueue(names.queue(dead), { durable: true, arguments: quorumArguments() });
   await channel.bindQueue(names.queue(dead), names.deadExchange, spec.name);
   const args = quorumArguments({ exchange: names.deadExchange, routingKey: spec.name });
@@ -100,6 +117,12 @@ export async function declareQueueTopology(
   // (reject-publish), which `ConfirmedPublisher` turns into waiting: backpressure.
   if (spec.maxLength !== undefined) args['x-max-length'] = spec.maxLength;
   await channel.assertQueue(names.queue(spec.name), { durable: true, arguments: args });
+  if (spec.externalExchange !== undefined) {
+    await channel.bindQueue(names.queue(spec.name), names.externalExchange(spec.externalExchange), '');
+  }
+  for (const origin of spec.deadLettersOf ?? []) {
+    await channel.bindQueue(names.queue(spec.name), names.deadExchange, origin);
+  }
   for (const routingKey of spec.bindings) {
     await channel.bindQueue(names.queue(spec.name), names.pipelineExchange, routingKey);
   }

@@ -26,7 +26,7 @@ import { DEFAULT_DELIVERY_LIMIT } from './config';
 import { describeError } from './errors';
 import type { Logger } from './logger';
 import type { AnyEnvelope } from './messages';
-import type { ConsumeOptions, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
+import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
 
 /** How long `publish` waits for a confirm (through outages and full queues) by default. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;
@@ -59,7 +59,7 @@ export class AmqpTransport implements Transport {
   private state: TransportState = 'running';
   private closing: Promise<void> | undefined;
   private readonly specs = new Map<string, QueueSpec>();
-  private readonly consumers = new Set<AmqpConsumer>();
+  private readonly consumers = new Set<{ stop(graceMs?: number): Promise<void> }>();
   private readonly publisher: ConfirmedPublisher;
 
   private constructor(
@@ -114,23 +114,26 @@ export class AmqpTransport implements Transport {
 
   /** Consumes a queue (or its `.dead` queue) on a channel of its own with `options.prefetch`. */
   async consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription> {
+    return this.startConsumer(new AmqpConsumer(this.consumerContext(), queue, handler, options), options);
+  }
+
+  private consumerContext() {
+    return {
+      connection: this.connection,
+      publisher: this.publisher,
+      names: this.names,
+      retryDelayTiersMs: this.settings.retryDelayTiersMs,
+      deliveryLimit: this.settings.deliveryLimit,
+      reconnect: this.settings.reconnect,
+      connectTimeoutMs: this.settings.publishTimeoutMs,
+      deadLetterReaders: new Set([...this.specs.values()].filter((s) => s.deadLettersOf?.length).map((s) => s.name)),
+      logger: this.logger,
+    };
+  }
+
+  private async startConsumer(consumer: { start(): Promise<void>; stop(graceMs?: number): Promise<void> }, options: ConsumeOptions): Promise<Subscription> {
     this.assertRunning();
     if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error('prefetch must be a positive integer');
-    const consumer = new AmqpConsumer(
-      {
-        connection: this.connection,
-        publisher: this.publisher,
-        names: this.names,
-        retryDelayTiersMs: this.settings.retryDelayTiersMs,
-        deliveryLimit: this.settings.deliveryLimit,
-        reconnect: this.settings.reconnect,
-        connectTimeoutMs: this.settings.publishTimeoutMs,
-        logger: this.logger,
-      },
-      queue,
-      handler,
-      options,
-    );
     await consumer.start();
     this.consumers.add(consumer);
     return {
@@ -139,6 +142,27 @@ export class AmqpTransport implements Transport {
         await consumer.stop();
       },
     };
+  }
+
+  /**
+   * Consumes a queue fed from outside (`QueueSpec.externalExchange`): the handler gets the
+   * raw bytes; acknowledgement, retry and dead-lettering are as for `consume`.
+   */
+  async consumeExternal(queue: string, handler: (delivery: ExternalDelivery) => Promise<void>, options: ConsumeOptions): Promise<Subscription> {
+    return this.startConsumer(new AmqpConsumer<ExternalDelivery>(this.consumerContext(), queue, handler, options, true), options);
+  }
+
+  /**
+   * Announces on the results exchange (`<ns>.results`, topic) with a confirm. Nothing needs
+   * to be bound: subscribers bind their own queues to the routing keys they want.
+   */
+  async announce(routingKey: string, body: object): Promise<void> {
+    if (this.state === 'stopped') throw new TransportClosedError();
+    await this.publisher.publish(this.names.resultsExchange, routingKey, Buffer.from(JSON.stringify(body)), {
+      persistent: true,
+      contentType: 'application/json',
+      mandatory: false,
+    });
   }
 
   /**

@@ -88,6 +88,8 @@ export interface DeepsiftConfig {
   deliveryLimit: number;
   /** Whether URL jobs may point at loopback and private addresses. */
   allowPrivateUrls: boolean;
+  ffmpegPath: string;
+  ffprobePath: string;
 }
 
 type Parser = (raw: string) => unknown;
@@ -175,6 +177,8 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'metricsPort', env: 'DEEPSIFT_METRICS_PORT', flag: 'metrics-port', defaultValue: undefined, unit: 'TCP port', description: 'Serve Prometheus metrics at /metrics on this port.', parse: integer(0), scope: 'all' },
   { key: 'cacheDir', env: 'DEEPSIFT_CACHE_DIR', flag: 'cache-dir', defaultValue: undefined, unit: 'path', description: 'Writable model cache; default $XDG_CACHE_HOME/deepsift or ~/.cache/deepsift.', parse: text, scope: 'all' },
   { key: 'weightsMirror', env: 'DEEPSIFT_WEIGHTS_MIRROR', flag: 'weights-mirror', defaultValue: undefined, unit: 'path', description: 'Read-only local mirror of the upstream weight files, used before downloading.', parse: text, scope: 'all' },
+  { key: 'ffmpegPath', env: 'DEEPSIFT_FFMPEG', flag: 'ffmpeg', defaultValue: 'ffmpeg', unit: 'path', description: 'The ffmpeg executable (a name on PATH or a path).', parse: text, scope: 'all' },
+  { key: 'ffprobePath', env: 'DEEPSIFT_FFPROBE', flag: 'ffprobe', defaultValue: 'ffprobe', unit: 'path', description: 'The ffprobe executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'amqpUrl', env: 'DEEPSIFT_AMQP_URL', flag: 'amqp-url', defaultValue: DEFAULT_AMQP_URL, unit: 'URL', description: 'RabbitMQ to connect to (distributed mode).', parse: url('amqp', 'amqps'), scope: 'worker' },
   { key: 'namespace', env: 'DEEPSIFT_NAMESPACE', flag: 'namespace', defaultValue: DEFAULT_NAMESPACE, unit: 'name', description: 'Prefix of every exchange and queue, so deployments can share a broker.', parse: name, scope: 'worker' },
   { key: 's3Endpoint', env: 'DEEPSIFT_S3_ENDPOINT', flag: 's3-endpoint', defaultValue: undefined, unit: 'URL', description: 'S3 endpoint (MinIO or another S3-compatible server); AWS S3 when unset.', parse: url('http', 'https'), scope: 'worker' },

@@ -20,6 +20,7 @@ export {
   type Delivery,
   type MessageHandler,
   type Subscription,
+  type ExternalDelivery,
 } from './transport';
 export { MemoryTransport } from './memory-transport';
 export {
@@ -49,7 +50,7 @@ export {
 } from './config';
 export { createOnnxSession, ort, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
 export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputMetadata } from './onnx-worker-session';
-export { ROUTING, QUEUES, pipelineQueues } from './topology';
+export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';
 export { cropBlobKey } from './crop-key';
 export { writePrivateTempFile, TooLargeError, type PrivateTempFile } from './private-temp-file';

@@ -171,10 +171,11 @@ export class MemoryTransport implements Transport {
   }
 
   private deadLetter(queue: MemoryQueue, delivery: Delivery, reason: string): void {
-    const dead = this.queues.get(deadLetterQueueName(queue.spec.name));
-    if (!dead) return;
-    this.enqueue(dead, {
-      delivery: { ...delivery, deadLetterReason: reason, deadLetterQueue: queue.spec.name },
-    });
+    const origin = queue.spec.name;
+    const readers = [...this.queues.values()].filter((q) => q.spec.deadLettersOf?.includes(origin));
+    const dead = this.queues.get(deadLetterQueueName(origin));
+    for (const target of dead ? [dead, ...readers] : readers) {
+      this.enqueue(target, { delivery: { ...delivery, deadLetterReason: reason, deadLetterQueue: origin } });
+    }
   }
 }

@@ -25,6 +25,8 @@ export const QUEUES = {
   detector: (detector: string) => `detector.${detector}`,
   aggregator: 'aggregator',
   reports: 'reports',
+  /** Copies of what the stages dead-letter, turned into failed reports. */
+  deadLetterReports: 'dead-letter-reports',
 } as const;
 
 /** Queue specs of the pipeline for a set of deepfake detectors. */
@@ -35,5 +37,11 @@ export function pipelineQueues(detectors: string[], framesQueueMaxLength?: numbe
     ...detectors.map((d) => ({ name: QUEUES.detector(d), bindings: [ROUTING.crops(d)] })),
     { name: QUEUES.aggregator, bindings: [ROUTING.faces, ROUTING.scores, ROUTING.failed] },
     { name: QUEUES.reports, bindings: [ROUTING.reportReady] },
+    { name: QUEUES.deadLetterReports, bindings: [], deadLettersOf: stageQueues(detectors) },
   ];
+}
+
+/** The queues of the stages that work on videos: what they give up must still be reported. */
+export function stageQueues(detectors: string[]): string[] {
+  return [QUEUES.frameExtractor, QUEUES.faceCropper, ...detectors.map(QUEUES.detector)];
 }

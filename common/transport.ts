@@ -18,6 +18,18 @@ export interface QueueSpec {
   /** Routing keys whose messages this queue receives (a message goes to every bound queue). */
   bindings: string[];
   /**
+   * Set for a queue fed from outside the pipeline (crawlers, S3 notifications): it is bound
+   * to the fanout exchange of that name (`<namespace>.<exchange>` on a broker) instead of
+   * to routing keys, and its messages are raw bytes, not envelopes (`consumeExternal`).
+   */
+  externalExchange?: string;
+  /**
+   * The queue also receives a copy of every message dead-lettered from these queues (their
+   * dead-letter queues keep theirs for inspection), with `deadLetterReason` set: this is how
+   * a message given up by a stage still ends in a failed report.
+   */
+  deadLettersOf?: string[];
+  /**
    * Messages the queue holds before `publish` waits for room: backpressure towards
    * producers, so fast stages cannot pile up frames in memory. Unbounded when absent.
    */
@@ -43,6 +55,11 @@ export interface Delivery {
 }
 
 export type MessageHandler = (delivery: Delivery) => Promise<void>;
+
+/** One delivery of a message that came from outside the pipeline: its bytes as sent. */
+export interface ExternalDelivery extends Omit<Delivery, 'envelope'> {
+  body: Buffer;
+}
 
 /** A running consumer. */
 export interface Subscription {

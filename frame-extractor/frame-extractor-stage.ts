@@ -24,6 +24,7 @@ import { extractFrames } from './extract-frames';
 import { openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
 import { isVideoError } from './video-error';
+import type { FfmpegPaths } from './ffmpeg-command';
 import type { VideoLimits } from './video-limits';
 
 export interface FrameExtractorOptions {
@@ -35,6 +36,8 @@ export interface FrameExtractorOptions {
   concurrency: number;
   /** ffmpeg decoder threads per video; 0 lets ffmpeg choose. */
   decoderThreads: number;
+  /** The ffmpeg and ffprobe executables. */
+  ffmpegPaths?: FfmpegPaths;
 }
 
 export interface FrameExtractorDeps extends StageDeps {
@@ -80,9 +83,9 @@ export class FrameExtractorStage {
         videos: this.deps.videos,
         maxVideoBytes: this.options.limits.maxVideoBytes,
       });
-      probe = await probeVideo(local.path, this.options.limits);
+      probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths });
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
-      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads })) {
+      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths })) {
         const sampleIndex = frames.length;
         const key = frameBlobKey(envelope.videoId, sampleIndex);
         await this.deps.work.put(key, frame.image.data);

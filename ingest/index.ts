@@ -23,3 +23,4 @@ export { isPublicAddress } from './address-policy';
 export { downloadS3Object, type DownloadedObject, type DownloadableStorage } from './s3-download';
 export { ObjectIngest, EVENT_MARKER_PREFIX, type ObjectIngestDeps, type ObjectIngestOptions, type SubmitOptions } from './object-ingest';
 export { parseCrawlerJob, crawlerJobUri, type CrawlerJob } from './crawler-job';
+export { CrawlerJobPublisher } from './crawler-job-publisher';

@@ -1,0 +1,82 @@
+/**
+ * Turns what the stages give up into failed reports: every message dead-lettered from a
+ * stage queue (retries exhausted, a worker that kept crashing, an invalid message) is
+ * copied to the `dead-letter-reports` queue, and each one that names a video becomes a
+ * `video.failed` for the aggregator. The dead-letter queues keep their copies for operators.
+ */
+import {
+  consumeAsStage,
+  DEFAULT_RETRY_POLICY,
+  publishVideoFailure,
+  QUEUES,
+  type AnyEnvelope,
+  type Delivery,
+  type FailureCode,
+  type Logger,
+  type StageDeps,
+  type StageName,
+  type Storage,
+  type Subscription,
+  type VideoSource,
+} from '../common';
+import { VideoPartsStore } from './video-parts';
+
+export interface DeadLetterReporterDeps extends StageDeps {
+  /** The work area, where the aggregator keeps each video's source once its faces are known. */
+  work: Storage;
+}
+
+/** The source is not known yet (the face summary has not been recorded): try again later. */
+class SourceNotYetKnownError extends Error {
+  override readonly name = 'SourceNotYetKnownError';
+}
+
+export class DeadLetterReporter {
+  private readonly parts: VideoPartsStore;
+  private subscription: Subscription | undefined;
+
+  constructor(private readonly deps: DeadLetterReporterDeps) {
+    this.parts = new VideoPartsStore(deps.work);
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.deadLetterReports, (e, log, d) => this.handle(e, log, d), {
+      prefetch: 4,
+      retryPolicy: DEFAULT_RETRY_POLICY,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.subscription?.cancel();
+  }
+
+  private async handle(envelope: AnyEnvelope, log: Logger, delivery: Delivery): Promise<void> {
+    const reason = delivery.deadLetterReason ?? 'UNKNOWN: no reason recorded';
+    const queue = delivery.deadLetterQueue ?? '';
+    log.error('A stage gave up a message.', { queue, type: envelope.type, reason });
+    const source = await this.sourceOf(envelope);
+    if (!source) throw new SourceNotYetKnownError(`the source of video ${envelope.videoId} is not known yet`);
+    const [code, ...rest] = reason.split(': ');
+    await publishVideoFailure(this.deps.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source }, {
+      stage: stageOf(queue),
+      code: failureCodeOf(code ?? ''),
+      message: rest.join(': ') || reason,
+    });
+  }
+
+  private async sourceOf(envelope: AnyEnvelope): Promise<VideoSource | undefined> {
+    if ('source' in envelope.payload) return envelope.payload.source;
+    return (await this.parts.load(envelope.videoId)).faces?.value.payload.source;
+  }
+}
+
+function stageOf(queue: string): StageName {
+  if (queue === QUEUES.frameExtractor) return 'frame-extractor';
+  if (queue === QUEUES.faceCropper) return 'face-cropper';
+  return 'detector-workers';
+}
+
+/** Failures whose code is kept as it is; everything else was given up after retries or crashes. */
+function failureCodeOf(code: string): FailureCode {
+  return code === 'INVALID_MESSAGE' ? 'INVALID_MESSAGE' : 'RETRIES_EXHAUSTED';
+}

@@ -1,0 +1,148 @@
+/**
+ * Building each stage as a worker: the same stage classes as `scan`, on RabbitMQ and S3.
+ * Every function returns what it started, for an orderly shutdown.
+ */
+import {
+  autoBatchMaxSize,
+  DEFAULT_RETRY_POLICY,
+  type AmqpTransport,
+  type DeepsiftConfig,
+  type Logger,
+  type PipelineMetrics,
+  type S3Storage,
+} from '../common';
+import { AggregatorStage, DeadLetterReporter } from '../aggregator';
+import { DetectorWorker } from '../detector-workers';
+import { FaceCropperStage } from '../face-cropper';
+import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage } from '../frame-extractor';
+import { ObjectIngest, S3Poller } from '../ingest';
+import { announcementKey, EXTERNAL_QUEUES } from './distributed-topology';
+import { decoderThreadsFor } from './embedded-pipeline';
+import { cropSpecOf, detectorManifests, loadDetectors, loadFaceDetector, reportSettingsOf } from './pipeline-models';
+
+/** Something a worker started and must stop on shutdown. */
+export interface Closable {
+  close(): Promise<void>;
+}
+
+/** What every worker stage is built from. */
+export interface WorkerContext {
+  config: DeepsiftConfig;
+  transport: AmqpTransport;
+  bucket: S3Storage;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
+  servedDetectors: string[];
+}
+
+/** Ingest: crawler jobs, bucket notifications and, if configured, polling of `incoming/`. */
+export async function startIngest(ctx: WorkerContext): Promise<Closable[]> {
+  const { config, transport, bucket, logger, metrics } = ctx;
+  const ingest = new ObjectIngest(
+    { transport, logger, metrics, bucket },
+    {
+      defaultDetectors: config.detectors,
+      knownDetectors: new Set(config.detectors),
+      maxVideoBytes: config.maxVideoBytes,
+      allowPrivateUrls: config.allowPrivateUrls,
+      incomingPrefix: 'incoming/',
+    },
+  );
+  const counted = (handle: (body: Buffer) => Promise<void>) => async ({ body }: { body: Buffer }) => {
+    try {
+      await handle(body);
+      metrics.messagesTotal.inc({ stage: 'ingest', outcome: 'ack' });
+    } catch (error) {
+      metrics.messagesTotal.inc({ stage: 'ingest', outcome: 'failed' });
+      throw error;
+    }
+  };
+  const policy = { prefetch: 4, retryPolicy: DEFAULT_RETRY_POLICY };
+  const started: Closable[] = [
+    wrap(await transport.consumeExternal(EXTERNAL_QUEUES.crawlerJobs.name, counted((b) => ingest.handleCrawlerJob(b)), policy)),
+    wrap(await transport.consumeExternal(EXTERNAL_QUEUES.bucketEvents.name, counted((b) => ingest.handleS3Event(b)), policy)),
+  ];
+  if (config.s3PollIntervalMs > 0) {
+    const poller = new S3Poller({ storage: bucket, logger }, { onObject: (object) => ingest.submitObject(object.key, {}) });
+    poller.start(config.s3PollIntervalMs);
+    started.push({ close: async () => poller.stop() });
+  }
+  return started;
+}
+
+/** Frame extractor: videos from the bucket, frames to the work area. */
+export async function startFrameExtractor(ctx: WorkerContext): Promise<Closable[]> {
+  const { config, transport, bucket, logger, metrics } = ctx;
+  const concurrency = config.videoConcurrency;
+  const stage = new FrameExtractorStage({ transport, logger, metrics, work: bucket, videos: bucket }, {
+    framesPerVideo: config.framesPerVideo,
+    allowFileSources: false,
+    limits: { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels },
+    concurrency,
+    decoderThreads: decoderThreadsFor(concurrency),
+    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+  });
+  await stage.start();
+  return [stage];
+}
+
+/** Face cropper: its face detector, and the crop formats of every detector of the deployment. */
+export async function startFaceCropper(ctx: WorkerContext): Promise<Closable[]> {
+  const { config, transport, bucket, logger, metrics } = ctx;
+  const manifests = await detectorManifests(config.detectors);
+  const { detector, model } = await loadFaceDetector(config, logger);
+  const stage = new FaceCropperStage(
+    { transport, logger, metrics, work: bucket, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
+    {
+      tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
+      cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
+      concurrency: 1,
+    },
+  );
+  await stage.start();
+  return [stage, { close: () => detector.close() }];
+}
+
+/** Detector workers: one consumer (and queue) per served detector. */
+export async function startDetectorWorkers(ctx: WorkerContext): Promise<Closable[]> {
+  const { config, transport, bucket, logger, metrics } = ctx;
+  const detectors = await loadDetectors(config, ctx.servedDetectors, logger);
+  const started: Closable[] = [];
+  for (const detector of detectors) {
+    const worker = new DetectorWorker({ transport, logger, metrics, work: bucket }, detector, {
+      batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
+      batchMaxWaitMs: config.batchMaxWaitMs,
+      prefetch: 4,
+    }, cropSpecOf(config, detector.manifest).margin);
+    await worker.start();
+    started.push(worker, { close: () => detector.close() });
+  }
+  return started;
+}
+
+/** Aggregator: reports to `reports/`, announced on the results exchange; dead letters become failed reports. */
+export async function startAggregator(ctx: WorkerContext): Promise<Closable[]> {
+  const { config, transport, bucket, logger, metrics } = ctx;
+  const settings = reportSettingsOf(config, await detectorManifests(config.detectors));
+  const aggregator = new AggregatorStage(
+    {
+      transport, logger, metrics, reports: bucket, reportPrefix: 'reports/', work: bucket,
+      announce: (a) => transport.announce(announcementKey(a.status, a.label), a),
+    },
+    settings,
+    {
+      prefetch: 16,
+      partialReportTimeoutMs: config.partialReportTimeoutMs,
+      sweepIntervalMs: Math.min(30_000, Math.max(1_000, Math.floor(config.partialReportTimeoutMs / 4))),
+    },
+  );
+  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, work: bucket });
+  await aggregator.start();
+  await deadLetters.start();
+  return [deadLetters, aggregator];
+}
+
+function wrap(subscription: { cancel(): Promise<void> }): Closable {
+  return { close: () => subscription.cancel() };
+}
