@@ -100,6 +100,7 @@ describe('AmqpTransport', () => {
     for (const queue of specs.flatMap((spec) => brokerQueuesOf(names, spec, TIERS_MS))) await channel.deleteQueue(queue);
     await channel.deleteExchange(names.pipelineExchange);
     await channel.deleteExchange(names.deadExchange);
+    await channel.deleteExchange(names.resultsExchange);
     await raw.close();
   });
 

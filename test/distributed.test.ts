@@ -1,0 +1,136 @@
+/**
+ * Distributed deepsift: the five stages as separate worker processes on RabbitMQ and an
+ * S3 server on loopback, fed the ways production feeds them (bucket notifications,
+ * crawler jobs), and checked the way an operator would check them.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { VideoReport } from '../aggregator';
+import { hashFile } from '../ingest';
+import { runCli } from './cli-runner';
+import { Deployment, eventually, POISON_MARKER, sleep, type WorkerProcess } from './distributed-harness';
+import { makeFaceVideo, makeTempDir, makeTestClip, sharedDir } from './video-fixtures';
+
+const FACES = path.join(sharedDir(), 'faces');
+const STAGES = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'];
+
+jest.setTimeout(240_000);
+
+describe('distributed deepsift', () => {
+  let deployment: Deployment;
+  let dir: string;
+  const videos: Record<string, string> = {};
+  const workers: Record<string, WorkerProcess> = {};
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    videos.fake = await makeFaceVideo(path.join(FACES, 'df', 'df00204.jpg'), path.join(dir, 'fake.mp4'));
+    videos.real = await makeFaceVideo(path.join(FACES, 'real', 'real00240.jpg'), path.join(dir, 'real.mp4'));
+    videos.real2 = await makeFaceVideo(path.join(FACES, 'real', 'real00772.jpg'), path.join(dir, 'real2.mp4'));
+    videos.fake2 = await makeFaceVideo(path.join(FACES, 'df', 'df01254.jpg'), path.join(dir, 'fake2.mp4'));
+    deployment = await Deployment.start({ DEEPSIFT_DELIVERY_LIMIT: '2', DEEPSIFT_ALLOW_PRIVATE_URLS: 'true' });
+    await deployment.listenToResults();
+    for (const stage of STAGES) workers[stage] = await deployment.startWorker(stage, { supervise: stage === 'frame-extractor' });
+  });
+
+  afterAll(async () => {
+    await deployment?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function dropIntoIncoming(key: string, file: string): Promise<{ videoId: string; eTag: string }> {
+    await deployment.bucket.put(key, await readFile(file));
+    const { etag } = await deployment.bucket.head(key);
+    await deployment.publish('s3-events', deployment.s3Event(key, etag));
+    return { videoId: (await hashFile(file)).sha256, eTag: etag };
+  }
+
+  it('analyses three videos dropped into incoming/ exactly as `deepsift scan` does', async () => {
+    const files = [videos.fake!, videos.real!, videos.real2!];
+    const dropped = await Promise.all(files.map((f, i) => dropIntoIncoming(`incoming/batch-${i}.mp4`, f)));
+    const reports = await Promise.all(dropped.map((d) => deployment.report(d.videoId)));
+
+    const scan = await runCli(['scan', ...files, '--json', '--quiet', '--out', path.join(dir, 'scan')]);
+    expect(scan.code).toBe(0);
+    const scanned = JSON.parse(scan.stdout) as VideoReport[];
+    expect(reports.map((r) => r.label)).toEqual(['FAKE', 'REAL', 'REAL']);
+    reports.forEach((report, i) => {
+      const reference = scanned[i]!;
+      expect(report).toMatchObject({ status: 'done', videoId: reference.videoId, label: reference.label, frames: reference.frames, video: reference.video });
+      expect(report.source).toEqual({ kind: 's3', uri: `s3://${deployment.s3.bucket}/incoming/batch-${i}.mp4` });
+      expect(report.score!).toBeCloseTo(reference.score!, 4);
+      for (const [name, detector] of Object.entries(reference.detectors)) {
+        expect(report.detectors[name]!.facesScored).toBe(detector.facesScored);
+        expect(report.detectors[name]!.score!).toBeCloseTo(detector.score!, 4);
+      }
+      const perFace = (r: VideoReport) => r.faces.flatMap((t) => t.frames.map((f) => [f.frameIndex, f.scores] as const));
+      const expected = perFace(reference);
+      perFace(report).forEach(([frameIndex, scores], j) => {
+        expect(frameIndex).toBe(expected[j]![0]);
+        for (const [name, score] of Object.entries(scores)) expect(score).toBeCloseTo(expected[j]![1][name]!, 4);
+      });
+    });
+    // Intermediate data is gone once a video is done.
+    await eventually(async () => {
+      for await (const object of deployment.bucket.list('work/')) return undefined;
+      return true;
+    }, 10_000, 'the work area to be emptied');
+  });
+
+  it('analyses a replayed notification once, and keys with spaces, +, % and non-ASCII correctly', async () => {
+    const key = 'incoming/ä b+c%d 映像.mp4';
+    await deployment.bucket.put(key, await readFile(videos.fake2!));
+    const { etag } = await deployment.bucket.head(key);
+    const event = deployment.s3Event(key, etag);
+    await deployment.publish('s3-events', event);
+    await deployment.publish('s3-events', event);
+    await deployment.publish('s3-events', { EventName: 's3:TestEvent', Service: 'MinIO' });
+    const videoId = (await hashFile(videos.fake2!)).sha256;
+    const report = await deployment.report(videoId);
+    expect(report.source.uri).toBe(`s3://${deployment.s3.bucket}/${key}`);
+    expect(report.label).toBe('FAKE');
+    await sleep(3_000);
+    const announced = deployment.announcements.filter((a) => a.videoId === videoId);
+    expect(announced).toHaveLength(1);
+    expect(announced[0]!.routingKey).toBe('report.done.FAKE');
+  });
+
+  it('takes crawler jobs for an S3 object and for a URL, and announces both with the crawler ids', async () => {
+    const server = http.createServer(async (req, res) => {
+      res.writeHead(200, { 'Content-Type': 'video/mp4' });
+      res.end(await readFile(videos.real2!));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/clip.mp4`;
+    try {
+      await deployment.bucket.put('uploads/crawl/fake.mp4', await readFile(videos.fake!));
+      await deployment.publish('submit', { schemaVersion: 1, source: { s3: { bucket: deployment.s3.bucket, key: 'uploads/crawl/fake.mp4' } }, correlationId: 'crawl-s3-1' });
+      await deployment.publish('submit', { schemaVersion: 1, source: { url }, correlationId: 'crawl-url-1', detectors: ['meso4-df'] });
+      const fromS3 = await eventually(async () => deployment.announcements.find((a) => a.correlationId === 'crawl-s3-1'), 90_000, 'the S3 job announcement');
+      const fromUrl = await eventually(async () => deployment.announcements.find((a) => a.correlationId === 'crawl-url-1'), 90_000, 'the URL job announcement');
+      expect(fromS3).toMatchObject({ routingKey: 'report.done.FAKE', status: 'done', label: 'FAKE', videoId: (await hashFile(videos.fake!)).sha256 });
+      expect(fromUrl).toMatchObject({ routingKey: 'report.done.REAL', status: 'done', label: 'REAL', source: { kind: 'url', uri: url } });
+      const report = await deployment.report(fromUrl.videoId as string);
+      expect(Object.keys(report.detectors)).toEqual(['meso4-df']);
+      expect(report.correlationId).toBe('crawl-url-1');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('dead-letters an invalid crawler job with the reason and goes on with the next one', async () => {
+    await deployment.publish('submit', '{"schemaVersion": 1, "source": {"url": "ftp://example.org/v.mp4"}}');
+    await deployment.publish('submit', 'not json at all');
+    await deployment.bucket.put('uploads/after-invalid.mp4', await readFile(videos.real!));
+    await deployment.publish('submit', { schemaVersion: 1, source: { s3: { bucket: deployment.s3.bucket, key: 'uploads/after-invalid.mp4' } }, correlationId: 'after-invalid' });
+    await eventually(async () => deployment.announcements.find((a) => a.correlationId === 'after-invalid'), 90_000, 'the valid job after the invalid ones');
+    const dead = await deployment.drain('ingest.crawler-jobs.dead');
+    expect(dead.map((d) => d.headers['x-deepsift-reason'])).toEqual([
+      expect.stringMatching(/^INVALID_MESSAGE: invalid crawler job: .*must match pattern/),
+      'INVALID_MESSAGE: crawler job is not valid JSON',
+    ]);
+    expect(dead[1]!.body).toBe('not json at all');
+  });
+});
