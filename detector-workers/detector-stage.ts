@@ -72,6 +72,7 @@ export class DetectorWorker {
   private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
     if (envelope.type !== 'video.crops') throw new Error(`unexpected ${envelope.type} on a detector queue`);
     const start = performance.now();
+    log.debug('Crops received.', { detector: this.detector.name, crops: envelope.payload.crops.length });
     const key = cropBlobKey(this.detector.inputSize, this.cropMargin);
     const crops = await Promise.all(
       envelope.payload.crops.map(async (crop) => {

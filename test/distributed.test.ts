@@ -3,7 +3,7 @@
  * S3 server on loopback, fed the ways production feeds them (bucket notifications,
  * crawler jobs), and checked the way an operator would check them.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,7 +11,7 @@ import type { VideoReport } from '../aggregator';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
 import { Deployment, eventually, POISON_MARKER, sleep, type WorkerProcess } from './distributed-harness';
-import { makeFaceVideo, makeTempDir, makeTestClip, sharedDir } from './video-fixtures';
+import { makeFaceVideo, makeTempDir, runFfmpeg, sharedDir } from './video-fixtures';
 
 const FACES = path.join(sharedDir(), 'faces');
 const STAGES = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'];
@@ -32,13 +32,24 @@ describe('distributed deepsift', () => {
     videos.fake2 = await makeFaceVideo(path.join(FACES, 'df', 'df01254.jpg'), path.join(dir, 'fake2.mp4'));
     deployment = await Deployment.start({ DEEPSIFT_DELIVERY_LIMIT: '2', DEEPSIFT_ALLOW_PRIVATE_URLS: 'true' });
     await deployment.listenToResults();
-    for (const stage of STAGES) workers[stage] = await deployment.startWorker(stage, { supervise: stage === 'frame-extractor' });
+    for (const stage of STAGES) {
+      // One video at a time in the frame extractor: a crash then only touches the video that caused it.
+      const env = stage === 'frame-extractor' ? { DEEPSIFT_VIDEO_CONCURRENCY: '1' } : undefined;
+      workers[stage] = await deployment.startWorker(stage, { supervise: stage === 'frame-extractor', env });
+    }
   });
 
   afterAll(async () => {
     await deployment?.close();
     await rm(dir, { recursive: true, force: true });
   });
+
+  /** A copy of `file` with other bytes (remuxed with a tag), so that it is a new video. */
+  async function variant(file: string, tag: string): Promise<string> {
+    const out = path.join(dir, `${path.basename(file, '.mp4')}-${tag}.mp4`);
+    await runFfmpeg(['-i', file, '-c', 'copy', '-metadata', `comment=${tag}`, out]);
+    return out;
+  }
 
   async function dropIntoIncoming(key: string, file: string): Promise<{ videoId: string; eTag: string }> {
     await deployment.bucket.put(key, await readFile(file));
@@ -132,5 +143,59 @@ describe('distributed deepsift', () => {
       'INVALID_MESSAGE: crawler job is not valid JSON',
     ]);
     expect(dead[1]!.body).toBe('not json at all');
+  });
+
+  it('survives the broker closing every connection mid-run: nothing is lost', async () => {
+    const files = await Promise.all([videos.fake!, videos.real!, videos.real2!].map((f) => variant(f, 'outage')));
+    const dropped = await Promise.all(files.map((f, i) => dropIntoIncoming(`incoming/outage-${i}.mp4`, f)));
+    await sleep(1_500);
+    expect(deployment.closeBrokerConnections()).toBeGreaterThanOrEqual(STAGES.length);
+    const reports = await Promise.all(dropped.map((d) => deployment.report(d.videoId)));
+    expect(reports.map((r) => `${r.status} ${r.label} ${r.error?.code ?? ''} ${r.error?.message ?? ''}`.trim())).toEqual(['done FAKE', 'done REAL', 'done REAL']);
+    for (const report of reports) {
+      expect(report.detectors['meso4-df']!.facesScored).toBe(report.faces.reduce((n, t) => n + t.frames.length, 0));
+    }
+  });
+
+  it('gives every video exactly one complete report when a detector worker is killed holding a batch', async () => {
+    await workers['detector-workers']!.stop();
+    // Batches that wait 5 s to fill, so the worker is surely holding one when it is killed.
+    const slow = await deployment.startWorker('detector-workers', {
+      env: { DEEPSIFT_BATCH_MAX_SIZE: '1000', DEEPSIFT_BATCH_MAX_WAIT_MS: '5000', DEEPSIFT_LOG_LEVEL: 'debug' },
+    });
+    const files = await Promise.all([videos.fake!, videos.real!].map((f) => variant(f, 'kill')));
+    const dropped = await Promise.all(files.map((f, i) => dropIntoIncoming(`incoming/kill-${i}.mp4`, f)));
+    await eventually(async () => (slow.log.includes('"Crops received."') ? true : undefined), 60_000, 'the detector worker to hold crops');
+    await slow.kill('SIGKILL');
+    workers['detector-workers'] = await deployment.startWorker('detector-workers');
+
+    const reports = await Promise.all(dropped.map((d) => deployment.report(d.videoId)));
+    expect(reports.map((r) => r.label)).toEqual(['FAKE', 'REAL']);
+    for (const report of reports) {
+      const faces = report.faces.reduce((n, t) => n + t.frames.length, 0);
+      expect(faces).toBeGreaterThan(0);
+      expect(report.partial).toBeUndefined();
+      for (const detector of Object.values(report.detectors)) expect(detector.facesScored).toBe(faces);
+    }
+    await sleep(2_000);
+    for (const { videoId } of dropped) expect(deployment.announcements.filter((a) => a.videoId === videoId)).toHaveLength(1);
+  });
+
+  it('dead-letters a video that crashes its worker every time, writes a failed report, and finishes the others', async () => {
+    const poison = await variant(videos.real!, 'poison');
+    await appendFile(poison, POISON_MARKER);
+    const good = await variant(videos.fake!, 'beside-poison');
+    const crashes = workers['frame-extractor']!.restarts;
+    const dropped = [await dropIntoIncoming('incoming/poison.mp4', poison), await dropIntoIncoming('incoming/good.mp4', good)];
+
+    const [failed, done] = await Promise.all(dropped.map((d) => deployment.report(d.videoId, 120_000)));
+    expect(failed).toMatchObject({ status: 'failed', label: null, error: { code: 'RETRIES_EXHAUSTED', stage: 'frame-extractor' } });
+    expect(failed!.error!.message).toMatch(/delivered \d+ times without an acknowledgement/);
+    expect(done).toMatchObject({ status: 'done', label: 'FAKE' });
+    expect(workers['frame-extractor']!.restarts - crashes).toBeGreaterThanOrEqual(3);
+    const dead = await deployment.drain('frame-extractor.dead');
+    expect(dead).toHaveLength(1);
+    expect(JSON.parse(dead[0]!.body).videoId).toBe(dropped[0]!.videoId);
+    expect(deployment.announcements.find((a) => a.videoId === dropped[0]!.videoId)).toMatchObject({ routingKey: 'report.failed.NONE' });
   });
 });
