@@ -68,7 +68,7 @@ ENV NODE_ENV=production \
     DEEPSIFT_CACHE_DIR=/var/cache/deepsift \
     DEEPSIFT_METRICS_PORT=9464
 
-USER deepsift:deepsift
+USER 10001:10001
 # Prometheus metrics of `deepsift worker` (DEEPSIFT_METRICS_PORT).
 EXPOSE 9464
 

@@ -17,17 +17,18 @@ import {
   type StageDeps,
   type Storage,
   type Subscription,
+  workPrefix,
 } from '../common';
 import { buildDoneReport, buildFailedReport, type ReportSettings } from './build-report';
 import { reportKey, reportSchemaErrors, type VideoReport } from './report';
-import { VideoPartsStore, type VideoParts } from './video-parts';
+import { VideoPartsStore, type AnalysisId, type VideoParts } from './video-parts';
 
 export interface AggregatorDeps extends StageDeps {
   /** Where reports are written, as `<reportPrefix><videoId>.json`. */
   reports: Storage;
   /** Key prefix of reports: `reports/` in a bucket, empty in a local output folder. */
   reportPrefix: string;
-  /** The work area: the aggregator's parts and each video's `work/<videoId>/` prefix. */
+  /** The work area: the aggregator's parts and each analysis's `work/<videoId>/<correlationId>/` prefix. */
   work: Storage;
   /**
    * Tells the world a report is written. Default: a `report.ready` message on the transport
@@ -98,10 +99,11 @@ export class AggregatorStage {
   /** Writes partial reports for videos whose detectors stayed silent past the timeout. */
   async sweep(now = Date.now()): Promise<void> {
     const log = this.deps.logger.child({ stage: 'aggregator' });
-    const videoIds: string[] = [];
-    for await (const videoId of this.parts.videoIds()) videoIds.push(videoId);
-    for (const videoId of videoIds) {
-      const parts = await this.parts.load(videoId);
+    const analyses: AnalysisId[] = [];
+    for await (const analysis of this.parts.analyses()) analyses.push(analysis);
+    for (const analysis of analyses) {
+      const { videoId } = analysis;
+      const parts = await this.parts.load(analysis);
       if (!parts.faces || now - Date.parse(parts.faces.receivedAt) < this.options.partialReportTimeoutMs) continue;
       const missing = parts.faces.value.payload.detectors.filter((d) => !parts.scores.has(d));
       await this.perVideo.run(videoId, async () => {
@@ -130,7 +132,7 @@ export class AggregatorStage {
         log.warn('Unexpected message type.', { type: envelope.type });
         return;
     }
-    const parts = await this.parts.load(envelope.videoId);
+    const parts = await this.parts.load(envelope);
     const faces = parts.faces?.value;
     if (!faces) return;
     const waitingFor = faces.payload.cropCount === 0 ? [] : faces.payload.detectors.filter((d) => !parts.scores.has(d));
@@ -148,7 +150,12 @@ export class AggregatorStage {
     const problems = reportSchemaErrors(report);
     if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
     const key = reportKey(report.videoId, this.deps.reportPrefix);
-    await this.deps.reports.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+    if (report.status === 'failed' && (await this.existingStatus(key)) === 'done') {
+      // Another analysis of the same bytes succeeded: its report stays; this failure is only announced.
+      log.warn('Analysis failed; the earlier report of the same video is kept.', { error: report.error?.code });
+    } else {
+      await this.deps.reports.put(key, Buffer.from(JSON.stringify(report, null, 2) + '\n'));
+    }
     const announcement: ReportAnnouncement = {
       videoId: report.videoId,
       correlationId,
@@ -161,7 +168,7 @@ export class AggregatorStage {
     };
     await (this.deps.announce ?? ((a) => this.publishReportReady(a)))(announcement);
     this.rememberFinished(`${report.videoId}/${correlationId}`);
-    await this.emptyWorkArea(report.videoId);
+    await this.emptyWorkArea(report.videoId, correlationId);
     this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'none' });
     log.info('Report written.', { status: report.status, label: report.label, score: report.score, error: report.error?.code });
   }
@@ -173,12 +180,20 @@ export class AggregatorStage {
     );
   }
 
+  private async existingStatus(key: string): Promise<string | undefined> {
+    try {
+      return (JSON.parse((await this.deps.reports.get(key)).toString()) as { status?: string }).status;
+    } catch {
+      return undefined;
+    }
+  }
+
   private rememberFinished(id: string): void {
     this.finished.add(id);
     if (this.finished.size > FINISHED_MEMORY) this.finished.delete(this.finished.values().next().value!);
   }
 
-  private async emptyWorkArea(videoId: string): Promise<void> {
-    for await (const object of this.deps.work.list(`work/${videoId}/`)) await this.deps.work.delete(object.key);
+  private async emptyWorkArea(videoId: string, correlationId: string): Promise<void> {
+    for await (const object of this.deps.work.list(workPrefix(videoId, correlationId))) await this.deps.work.delete(object.key);
   }
 }

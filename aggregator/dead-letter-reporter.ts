@@ -66,7 +66,7 @@ export class DeadLetterReporter {
 
   private async sourceOf(envelope: AnyEnvelope): Promise<VideoSource | undefined> {
     if ('source' in envelope.payload) return envelope.payload.source;
-    return (await this.parts.load(envelope.videoId)).faces?.value.payload.source;
+    return (await this.parts.load(envelope)).faces?.value.payload.source;
   }
 }
 

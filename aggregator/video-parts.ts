@@ -1,9 +1,9 @@
 /**
  * What the aggregator has received about a video, kept in the work area
- * (`work/<videoId>/aggregator/…`) before the message is acknowledged, so that a restart
+ * (`work/<videoId>/<correlationId>/aggregator/…`) before the message is acknowledged, so that a restart
  * or another aggregator instance can finish the report.
  */
-import { ObjectNotFoundError, type Envelope, type Storage, type VideoScoresPayload } from '../common';
+import { ObjectNotFoundError, workPrefix, type Envelope, type Storage, type VideoScoresPayload } from '../common';
 
 /** A part as stored: the message and when it arrived. */
 export interface StoredPart<T> {
@@ -17,40 +17,43 @@ export interface VideoParts {
   scores: Map<string, StoredPart<VideoScoresPayload>>;
 }
 
-const facesKey = (videoId: string) => `work/${videoId}/aggregator/faces.json`;
-const scoresPrefix = (videoId: string) => `work/${videoId}/aggregator/scores/`;
+const facesKey = (videoId: string, correlationId: string) => `${workPrefix(videoId, correlationId)}aggregator/faces.json`;
+const scoresPrefix = (videoId: string, correlationId: string) => `${workPrefix(videoId, correlationId)}aggregator/scores/`;
+
+/** One analysis of one video. */
+export interface AnalysisId {
+  videoId: string;
+  correlationId: string;
+}
 
 /** Reads and writes a video's parts. */
 export class VideoPartsStore {
   constructor(private readonly work: Storage) {}
 
   async putFaces(envelope: Envelope<'video.faces'>): Promise<void> {
-    await this.put(facesKey(envelope.videoId), envelope.correlationId, envelope);
+    await this.put(facesKey(envelope.videoId, envelope.correlationId), envelope.correlationId, envelope);
   }
 
   async putScores(envelope: Envelope<'video.scores'>): Promise<void> {
-    await this.put(`${scoresPrefix(envelope.videoId)}${envelope.payload.detector}.json`, envelope.correlationId, envelope.payload);
+    await this.put(`${scoresPrefix(envelope.videoId, envelope.correlationId)}${envelope.payload.detector}.json`, envelope.correlationId, envelope.payload);
   }
 
-  async load(videoId: string): Promise<VideoParts> {
-    const faces = await this.read<Envelope<'video.faces'>>(facesKey(videoId));
+  async load({ videoId, correlationId }: AnalysisId): Promise<VideoParts> {
+    const faces = await this.read<Envelope<'video.faces'>>(facesKey(videoId, correlationId));
     const scores = new Map<string, StoredPart<VideoScoresPayload>>();
-    for await (const object of this.work.list(scoresPrefix(videoId))) {
+    for await (const object of this.work.list(scoresPrefix(videoId, correlationId))) {
       const part = await this.read<VideoScoresPayload>(object.key);
       if (part) scores.set(part.value.detector, part);
     }
     return { faces, scores };
   }
 
-  /** Every video with parts in the work area. */
-  async *videoIds(): AsyncIterable<string> {
-    let last: string | undefined;
+  /** Every analysis whose face summary is in the work area. */
+  async *analyses(): AsyncIterable<AnalysisId> {
     for await (const object of this.work.list('work/')) {
-      const match = /^work\/([0-9a-f]{64})\/aggregator\//.exec(object.key);
-      if (match && match[1] !== last) {
-        last = match[1];
-        yield last!;
-      }
+      if (!object.key.endsWith('/aggregator/faces.json')) continue;
+      const part = await this.read<Envelope<'video.faces'>>(object.key);
+      if (part) yield { videoId: part.value.videoId, correlationId: part.correlationId };
     }
   }
 

@@ -2,9 +2,13 @@
  * `npm run bench`: scans K remuxed copies of the sample video with the real CLI and, in the
  * same run, times plain `ffmpeg -i FILE -f null -` over the same files, then prints the
  * ratio scan time / plain-decode time, videos per minute, per-stage busy time and peak RSS.
- * A benchmark that prints figures, never a test: nothing here fails on a slow machine.
+ * With `--mode distributed` or `both` (the default) it also runs the same K videos through
+ * one `deepsift worker` process per stage on the local RabbitMQ and an S3 server on
+ * loopback, and prints videos per minute in each mode, their ratio and the broker traffic
+ * per video. A benchmark that prints figures, never a test: nothing here fails on a slow machine.
  *
- *   npm run bench -- --k 4,16 --keep
+ *   npm run bench -- --mode embedded --k 4,16 --keep
+ *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
  *
  * DEEPSIFT_* variables in the environment reach the scanned CLI unchanged (try
  * DEEPSIFT_INTRA_OP_THREADS=1 npm run bench).
@@ -12,18 +16,28 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { printDistributedDetails, runDistributed, type DistributedResult } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
+import { printTable, seconds } from './print-table';
 import { makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
 
-/** K values run when `--k` is not given: memory must not grow from the first to the second. */
+/** K values of `--mode embedded` when `--k` is not given: memory must not grow from the first to the second. */
 export const DEFAULT_K_VALUES = [4, 16];
+/** K of `--mode distributed|both` when `--k` is not given: the whole run stays under about ten minutes on 2 cores. */
+export const DEFAULT_DISTRIBUTED_K_VALUES = [8];
+
+const MODES = ['embedded', 'distributed', 'both'] as const;
+type Mode = (typeof MODES)[number];
 
 /** The stages whose per-video `timings` the reports carry. */
 const STAGES = ['frame-extractor', 'face-cropper', 'detector-workers'] as const;
 
 interface BenchArgs {
+  mode: Mode;
   kValues: number[];
   keep: boolean;
+  /** `DEEPSIFT_VIDEO_CONCURRENCY` of the distributed frame-extractor worker only. */
+  extractorConcurrency: number | undefined;
 }
 
 /** One row of the results table. */
@@ -39,17 +53,31 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { kValues: DEFAULT_K_VALUES, keep: false };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined };
+  const value = (i: number, arg: string, name: string): [string, number] =>
+    arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    const flag = arg.split('=')[0]!;
     if (arg === '--keep') args.keep = true;
-    else if (arg === '--k' || arg.startsWith('--k=')) {
-      const raw = arg === '--k' ? argv[++i] ?? '' : arg.slice('--k='.length);
+    else if (flag === '--k') {
+      const [raw, next] = value(i, arg, '--k');
+      i = next;
       args.kValues = raw.split(',').map(Number);
       if (args.kValues.some((k) => !Number.isInteger(k) || k < 1)) throw new Error(`--k: expected positive integers like 4,16, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --k 4,16 and/or --keep)`);
+    } else if (flag === '--mode') {
+      const [raw, next] = value(i, arg, '--mode');
+      i = next;
+      if (!(MODES as readonly string[]).includes(raw)) throw new Error(`--mode: expected ${MODES.join('|')}, got "${raw}"`);
+      args.mode = raw as Mode;
+    } else if (flag === '--extractor-concurrency') {
+      const [raw, next] = value(i, arg, '--extractor-concurrency');
+      i = next;
+      args.extractorConcurrency = Number(raw);
+      if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --k 4,16, --extractor-concurrency N, --keep)`);
   }
-  return args;
+  return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
 
 /** Plain decode of each file, `parallel` ffmpeg processes at a time. */
@@ -103,7 +131,7 @@ async function benchK(k: number, copies: string[], root: string): Promise<BenchR
 }
 
 function printResults(rows: BenchRow[]): void {
-  const s = (ms: number | undefined): string => (ms === undefined ? '-' : (ms / 1000).toFixed(1));
+  const s = seconds;
   const table: string[][] = [[
     'K', 'decode 1x s', 'decode 2x s', 'plain s', 'scan s', 'ratio', 'start-up s', 'ratio w/o start-up',
     'videos/min', 'extract busy s', 'faces busy s', 'detect busy s', 'peak RSS MiB', 'scan CPU s', 'plain CPU s',
@@ -121,13 +149,62 @@ function printResults(rows: BenchRow[]): void {
     ]);
     if (r.failed > 0) log(`warning: K=${r.k}: ${r.failed} report(s) failed`);
   }
-  const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  for (const row of table) console.log(row.map((cell, c) => cell.padStart(widths[c]!)).join('  '));
+  printTable(table);
   console.log([
     '',
     'plain: the better of decode 1x (one ffmpeg at a time) and 2x (two at a time). ratio = scan s / plain s.',
     'start-up: scan start to the first "Video submitted." log (node, model loading). Busy: per-video stage ms summed',
     '(frame-extractor runs videos concurrently and counts waits; detect sums both detectors). Peak RSS: largest process.',
+  ].join('\n'));
+}
+
+/** One K of the comparison: the embedded scan and the distributed run over the same videos, with the load around each. */
+interface Comparison {
+  k: number;
+  embedded?: { row: BenchRow; load: string };
+  distributed?: { result: DistributedResult; load: string };
+}
+
+/** The table the issue asks for: videos per minute in each mode, their ratio, broker traffic per video. */
+function printComparison(comparisons: Comparison[]): void {
+  const perMinute = (k: number, ms: number): number => (k * 60_000) / ms;
+  const table: string[][] = [[
+    'mode', 'K', 'seconds', 'videos/min', 'ratio dist/emb', 'msgs/video', 'broker KiB/video', 'max msg KiB',
+    'peak RSS MiB', 'CPU s', 'load 1/5/15 after',
+  ]];
+  for (const { k, embedded, distributed } of comparisons) {
+    if (embedded) {
+      const { scan, startupMs } = embedded.row;
+      table.push(['embedded', String(k), seconds(scan.wallMs), perMinute(k, scan.wallMs).toFixed(1), '', '-', '-', '-',
+        (scan.peakRssKiB / 1024).toFixed(0), seconds(scan.cpuMs), embedded.load]);
+      if (startupMs !== undefined) {
+        const steadyMs = scan.wallMs - startupMs;
+        table.push(['  w/o start-up', String(k), seconds(steadyMs), perMinute(k, steadyMs).toFixed(1), '', '', '', '', '', '', '']);
+      }
+    }
+    if (distributed) {
+      const r = distributed.result;
+      const ratio = (ms: number | undefined) => (ms === undefined ? '-' : (perMinute(k, r.wallMs) / perMinute(k, ms)).toFixed(2));
+      const steady = embedded?.row.startupMs === undefined ? undefined : embedded.row.scan.wallMs - embedded.row.startupMs;
+      const workers = Object.values(r.peakRssKiB).reduce((a, b) => a + b, 0);
+      const workerCpu = Object.entries(r.cpuMs).filter(([name]) => name !== 'rabbitmq').reduce((a, [, ms]) => a + ms, 0);
+      table.push([
+        'distributed', String(k), seconds(r.wallMs), perMinute(k, r.wallMs).toFixed(1),
+        embedded ? `${ratio(embedded.row.scan.wallMs)} (${ratio(steady)} w/o)` : '-',
+        (r.traffic.messages / k).toFixed(1), (r.traffic.bytes / 1024 / k).toFixed(1), (r.traffic.maxBytes / 1024).toFixed(1),
+        `${(workers / 1024).toFixed(0)} (sum)`, `${seconds(workerCpu)} (+${seconds(r.cpuMs['rabbitmq'])} broker)`, distributed.load,
+      ]);
+    }
+  }
+  printTable(table);
+  console.log([
+    '',
+    'embedded: `deepsift scan` wall time, model loading included (w/o start-up: from the first "Video submitted.").',
+    'distributed: first upload to incoming/ until the last report is listed in reports/; worker start-up is NOT timed.',
+    'ratio = distributed videos/min / embedded videos/min (in brackets: against embedded w/o start-up).',
+    'broker: bodies of every message published to the pipeline, dead, results and s3-events exchanges (retries: see details).',
+    'peak RSS: embedded = largest process (GNU time); distributed = VmHWM of the 5 workers summed. CPU: embedded = scan',
+    'and children (GNU time); distributed = workers, their ffmpeg children and the S3 server over the timed part, + the broker.',
   ].join('\n'));
 }
 
@@ -152,10 +229,36 @@ async function main(): Promise<void> {
     await mkdir(copiesDir);
     const copies = await makeSampleCopies(source, Math.max(...args.kValues), copiesDir);
     const rows: BenchRow[] = [];
-    for (const [run, k] of args.kValues.entries()) rows.push(await benchK(k, copies, path.join(root, `run-${run}`)));
+    const comparisons: Comparison[] = [];
+    for (const [run, k] of args.kValues.entries()) {
+      const comparison: Comparison = { k };
+      if (args.mode !== 'distributed') {
+        const row = await benchK(k, copies, path.join(root, `run-${run}`));
+        rows.push(row);
+        comparison.embedded = { row, load: loadAverage() };
+      }
+      if (args.mode !== 'embedded') {
+        log(`K=${k}: distributed...`);
+        const result = await runDistributed(copies.slice(0, k), { extractorConcurrency: args.extractorConcurrency }, log);
+        comparison.distributed = { result, load: loadAverage() };
+      }
+      comparisons.push(comparison);
+    }
     console.log(`load average after: ${loadAverage()}`);
-    console.log('');
-    printResults(rows);
+    if (rows.length > 0) {
+      console.log('');
+      printResults(rows);
+    }
+    for (const { distributed } of comparisons) {
+      if (!distributed) continue;
+      console.log('');
+      printDistributedDetails(distributed.result);
+    }
+    if (args.mode !== 'embedded') {
+      console.log('');
+      if (args.extractorConcurrency !== undefined) console.log(`frame-extractor worker: DEEPSIFT_VIDEO_CONCURRENCY=${args.extractorConcurrency}`);
+      printComparison(comparisons);
+    }
   } finally {
     if (args.keep) log(`kept ${root}`);
     else await rm(root, { recursive: true, force: true });

@@ -66,3 +66,4 @@ export {
   type S3StoredObject,
   type S3ObjectHead,
 } from './s3-storage';
+export { workPrefix } from './work-area';

@@ -7,6 +7,7 @@ import {
   createEnvelope,
   DEFAULT_RETRY_POLICY,
   elapsedMs,
+  ObjectNotFoundError,
   QUEUES,
   ROUTING,
   type AnyEnvelope,
@@ -74,14 +75,22 @@ export class DetectorWorker {
     const start = performance.now();
     log.debug('Crops received.', { detector: this.detector.name, crops: envelope.payload.crops.length });
     const key = cropBlobKey(this.detector.inputSize, this.cropMargin);
-    const crops = await Promise.all(
-      envelope.payload.crops.map(async (crop) => {
-        const blob = crop.blobs[key];
-        if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
-        const data = await this.deps.work.get(blob.key);
-        return { data, width: blob.width, height: blob.height, channels: 3 } as RawImage;
-      }),
-    );
+    let crops: RawImage[];
+    try {
+      crops = await Promise.all(
+        envelope.payload.crops.map(async (crop) => {
+          const blob = crop.blobs[key];
+          if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
+          const data = await this.deps.work.get(blob.key);
+          return { data, width: blob.width, height: blob.height, channels: 3 } as RawImage;
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ObjectNotFoundError)) throw error;
+      // Crops are deleted only when the video's report is written: this is a late duplicate.
+      log.warn('Crops already gone: the video was reported; dropping a duplicate delivery.', { detector: this.detector.name });
+      return;
+    }
     const scores = await this.batcher.submitAll(crops);
     await this.deps.transport.publish(
       ROUTING.scores,

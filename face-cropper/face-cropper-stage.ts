@@ -9,6 +9,7 @@ import {
   cropBlobKey,
   DEFAULT_RETRY_POLICY,
   elapsedMs,
+  ObjectNotFoundError,
   QUEUES,
   ROUTING,
   type AnyEnvelope,
@@ -20,6 +21,7 @@ import {
   type Storage,
   type Subscription,
   type TrackSummary,
+  workPrefix,
 } from '../common';
 import { cropFace } from './face-crop';
 import type { FaceDetector } from './face-detector';
@@ -77,7 +79,19 @@ export class FaceCropperStage {
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
-      const frame: RawImage = { data: await work.get(frameRef.blob.key), width: frameRef.blob.width, height: frameRef.blob.height, channels: 3 };
+      let data: Buffer;
+      try {
+        data = await work.get(frameRef.blob.key);
+      } catch (error) {
+        if (!(error instanceof ObjectNotFoundError)) throw error;
+        // Frames are deleted only once their faces are published: another delivery of this
+        // message (redelivered after a connection loss) has done the work. The crops written
+        // so far have the same keys as that delivery's, so they stay; the aggregator deletes
+        // the analysis's prefix when the report is written.
+        log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
+        return;
+      }
+      const frame: RawImage = { data, width: frameRef.blob.width, height: frameRef.blob.height, channels: 3 };
       const faces = await faceDetector.detect(frame);
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
       const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);
@@ -90,7 +104,7 @@ export class FaceCropperStage {
         const blobs: CropRef['blobs'] = {};
         for (const [key, spec] of specs) {
           const crop = await cropFace(frame, faces[i]!.box, { marginRatio: spec.margin, size: spec.size });
-          const blobKey = `work/${videoId}/crops/${cropId}-${key}.rgb`;
+          const blobKey = `${workPrefix(videoId, envelope.correlationId)}crops/${cropId}-${key}.rgb`;
           await work.put(blobKey, crop.data);
           blobs[key] = { key: blobKey, format: 'rgb24', width: crop.width, height: crop.height };
         }

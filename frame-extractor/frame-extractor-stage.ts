@@ -19,6 +19,7 @@ import {
   type Storage,
   type Subscription,
   type VideoInfo,
+  workPrefix,
 } from '../common';
 import { extractFrames } from './extract-frames';
 import { openLocalVideo, type LocalVideo } from './local-video';
@@ -47,8 +48,8 @@ export interface FrameExtractorDeps extends StageDeps {
 }
 
 /** The work-area key of a sampled frame. */
-export function frameBlobKey(videoId: string, sampleIndex: number): string {
-  return `work/${videoId}/frames/${sampleIndex}.rgb`;
+export function frameBlobKey(videoId: string, correlationId: string, sampleIndex: number): string {
+  return `${workPrefix(videoId, correlationId)}frames/${sampleIndex}.rgb`;
 }
 
 export class FrameExtractorStage {
@@ -87,7 +88,7 @@ export class FrameExtractorStage {
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
       for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths })) {
         const sampleIndex = frames.length;
-        const key = frameBlobKey(envelope.videoId, sampleIndex);
+        const key = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex);
         await this.deps.work.put(key, frame.image.data);
         frames.push({
           frameIndex: frame.index,

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import {
   createEnvelope,
   describeError,
+  KeyedLock,
   ObjectNotFoundError,
   publishVideoFailure,
   ROUTING,
@@ -17,10 +18,11 @@ import {
   type ObjectSource,
   type S3Storage,
   type StageDeps,
+  workPrefix,
 } from '../common';
 import { crawlerJobUri, parseCrawlerJob } from './crawler-job';
 import { hashStream } from './local-source';
-import { dedupeKey, parseS3Event } from './s3-event';
+import { dedupeKey, parseS3Event, type S3ObjectEvent } from './s3-event';
 import { fetchUrlToTempFile } from './url-fetcher';
 
 export interface ObjectIngestOptions {
@@ -48,6 +50,8 @@ export interface SubmitOptions {
 export const EVENT_MARKER_PREFIX = 'state/events/';
 
 export class ObjectIngest {
+  private readonly perObject = new KeyedLock();
+
   constructor(
     private readonly deps: ObjectIngestDeps,
     private readonly options: ObjectIngestOptions,
@@ -68,22 +72,28 @@ export class ObjectIngest {
   /** Handles one bucket notification (MinIO or AWS format); replayed events are skipped. */
   async handleS3Event(body: Buffer): Promise<void> {
     for (const event of parseS3Event(body)) {
-      const log = this.deps.logger.child({ stage: 'ingest', key: event.key });
-      if (event.bucket !== this.deps.bucket.bucket || !event.key.startsWith(this.options.incomingPrefix)) {
-        log.debug('Ignoring an event outside incoming/.', { bucket: event.bucket });
-        continue;
-      }
-      const marker = `${EVENT_MARKER_PREFIX}${dedupeKey(event)}`;
-      if (await this.deps.bucket.exists(marker)) {
-        log.info('Duplicate bucket notification skipped.', { eTag: event.eTag });
-        continue;
-      }
-      await this.submitObject(event.key, {});
-      // Written after the job is published: a crash in between analyses the video twice
-      // (one report, same key) rather than never.
-      await this.deps.bucket.put(marker, Buffer.from(JSON.stringify({ key: event.key, eTag: event.eTag, at: new Date().toISOString() })));
+      // Copies of one notification handled at once in this process: one after the other, so the marker check holds.
+      await this.perObject.run(dedupeKey(event), () => this.handleObjectEvent(event));
     }
   }
+
+  private async handleObjectEvent(event: S3ObjectEvent): Promise<void> {
+    const log = this.deps.logger.child({ stage: 'ingest', key: event.key });
+    if (event.bucket !== this.deps.bucket.bucket || !event.key.startsWith(this.options.incomingPrefix)) {
+      log.debug('Ignoring an event outside incoming/.', { bucket: event.bucket });
+      return;
+    }
+    const marker = `${EVENT_MARKER_PREFIX}${dedupeKey(event)}`;
+    if (await this.deps.bucket.exists(marker)) {
+      log.info('Duplicate bucket notification skipped.', { eTag: event.eTag });
+      return;
+    }
+    await this.submitObject(event.key, {});
+    // Written after the job is published: a crash in between analyses the video twice
+    // (one report, same key) rather than never.
+    await this.deps.bucket.put(marker, Buffer.from(JSON.stringify({ key: event.key, eTag: event.eTag, at: new Date().toISOString() })));
+  }
+
 
   /** Submits an object of the bucket. */
   async submitObject(key: string, submit: SubmitOptions): Promise<void> {
@@ -113,9 +123,10 @@ export class ObjectIngest {
     }
     try {
       const { sha256, sizeBytes } = await hashStream(createReadStream(fetched.path));
-      const key = `work/${sha256}/source.video`;
+      const correlationId = submit.correlationId ?? randomUUID();
+      const key = `${workPrefix(sha256, correlationId)}source.video`;
       await this.deps.bucket.put(key, createReadStream(fetched.path));
-      await this.publishJob(sha256, { kind: 'url', uri: url, bucket: this.deps.bucket.bucket, key, submittedAt: new Date().toISOString() }, sizeBytes, submit);
+      await this.publishJob(sha256, { kind: 'url', uri: url, bucket: this.deps.bucket.bucket, key, submittedAt: new Date().toISOString() }, sizeBytes, { ...submit, correlationId });
     } finally {
       await fetched.remove();
     }

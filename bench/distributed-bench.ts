@@ -1,0 +1,172 @@
+/**
+ * The distributed half of `npm run bench`: one `deepsift worker <stage>` process per stage on
+ * the RabbitMQ of this machine (a namespace of its own) and an S3 server on loopback (the
+ * integration tests' harness). Start-up is not timed: the clock starts once every worker
+ * has logged "Worker ready.", just before the first video is put into `incoming/`, and stops
+ * when the last of the K reports is listed under `reports/`.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { hashFile } from '../ingest';
+import { AMQP_URL, Deployment, sleep } from '../test/distributed-harness';
+import { BrokerTrafficCounter, type BrokerTraffic } from './broker-traffic';
+import { printTable, seconds } from './print-table';
+import { cpuMsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
+
+/** The worker processes, one per stage, in the order they are started. */
+export const WORKER_STAGES = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'] as const;
+
+/** How often the bucket is listed for new reports: the timing's resolution. */
+const REPORT_POLL_MS = 250;
+/** A run that has not produced every report by then is given up. */
+const RUN_TIMEOUT_MS = 15 * 60_000;
+
+/** Options of one distributed run. */
+export interface DistributedOptions {
+  /** `DEEPSIFT_VIDEO_CONCURRENCY` of the frame-extractor worker only; undefined keeps the default. */
+  extractorConcurrency?: number;
+}
+
+/** What one distributed run of K videos cost. */
+export interface DistributedResult {
+  k: number;
+  /** Worker start-up until every worker was ready (not in `wallMs`). */
+  startupMs: number;
+  /** First upload to the last report. */
+  wallMs: number;
+  /** Of which putting the K videos into `incoming/` and notifying (uploads and notifications interleave with the work). */
+  uploadMs: number;
+  traffic: BrokerTraffic;
+  /** Retries (`Message will be retried.`, published to the default exchange and not in `traffic`) and dead letters, from the worker logs. */
+  retries: number;
+  deadLetters: number;
+  /** CPU during the timed part, in ms: per worker stage (ffmpeg children included), the S3 server, the broker (shared: may include other load). */
+  cpuMs: Record<string, number>;
+  /** VmHWM of each worker process at the end, in KiB. */
+  peakRssKiB: Record<string, number>;
+  /** Per-video stage timings from the reports, summed, in ms; `totalMs` is averaged (submission to report). */
+  busyMs: Record<string, number>;
+  meanLatencyMs: number;
+  /** Bytes the S3 server read and wrote through system calls (sockets and its files) during the timed part. */
+  s3IoBytes: { readBytes: number; writtenBytes: number };
+  failed: number;
+}
+
+/** Runs the K `files` through a fresh deployment and measures it. */
+export async function runDistributed(files: string[], options: DistributedOptions, log: (m: string) => void): Promise<DistributedResult> {
+  const videoIds = await Promise.all(files.map(async (f) => (await hashFile(f)).sha256));
+  const startupStart = performance.now();
+  const deployment = await Deployment.start({
+    // Debug adds a few lines per message; it is how retries are counted.
+    DEEPSIFT_LOG_LEVEL: process.env.DEEPSIFT_LOG_LEVEL ?? 'debug',
+    DEEPSIFT_SHUTDOWN_GRACE_MS: '5000',
+  });
+  try {
+    log(`distributed: namespace ${deployment.namespace}, starting ${WORKER_STAGES.length} workers...`);
+    const extractorEnv = options.extractorConcurrency === undefined ? undefined : { DEEPSIFT_VIDEO_CONCURRENCY: String(options.extractorConcurrency) };
+    await Promise.all(WORKER_STAGES.map((stage) => deployment.startWorker(stage, { env: stage === 'frame-extractor' ? extractorEnv : undefined })));
+    const startupMs = performance.now() - startupStart;
+    const counter = await BrokerTrafficCounter.create(AMQP_URL, deployment.namespace, ['s3-events', 'submit']);
+    await counter.start();
+
+    const pids = processesOf(deployment);
+    const cpuBefore = mapValues(pids, cpuMsOf);
+    const s3IoBefore = ioBytesOf(pids['s3 server']);
+    log(`distributed: workers ready after ${(startupMs / 1000).toFixed(1)} s; putting ${files.length} videos into incoming/...`);
+    const start = performance.now();
+    // One after the other, each notified as soon as it is stored: the pipeline starts on the first while the others upload.
+    for (const [i, file] of files.entries()) {
+      const key = `incoming/bench-${String(i).padStart(3, '0')}.mp4`;
+      await deployment.bucket.put(key, await readFile(file));
+      const { etag } = await deployment.bucket.head(key);
+      await deployment.publish('s3-events', deployment.s3Event(key, etag));
+    }
+    const uploadMs = performance.now() - start;
+    await waitForReports(deployment, videoIds);
+    const wallMs = performance.now() - start;
+    const cpuAfter = mapValues(pids, cpuMsOf);
+    const s3IoAfter = ioBytesOf(pids['s3 server']);
+    const peakRssKiB = Object.fromEntries(deployment.workers.map((w) => [w.stage, peakRssKiBOf(w.child.pid)]));
+    log(`distributed: ${files.length} reports after ${(wallMs / 1000).toFixed(1)} s`);
+
+    const traffic = await counter.stop();
+    const reports = await Promise.all(videoIds.map(async (id) => JSON.parse((await deployment.bucket.get(`reports/${id}.json`)).toString()) as Report));
+    const busyMs: Record<string, number> = {};
+    for (const report of reports) {
+      for (const [stage, ms] of Object.entries(report.timings)) if (stage !== 'totalMs') busyMs[stage] = (busyMs[stage] ?? 0) + (ms ?? 0);
+    }
+    const logs = deployment.workers.map((w) => w.log).join('');
+    return {
+      k: files.length,
+      startupMs,
+      wallMs,
+      uploadMs,
+      traffic,
+      retries: logs.split('"Message will be retried."').length - 1,
+      deadLetters: logs.split('"Message dead-lettered."').length - 1,
+      cpuMs: Object.fromEntries(Object.keys(pids).map((name) => [name, cpuAfter[name]! - cpuBefore[name]!])),
+      peakRssKiB,
+      busyMs,
+      meanLatencyMs: reports.reduce((sum, r) => sum + (r.timings.totalMs ?? 0), 0) / reports.length,
+      s3IoBytes: { readBytes: s3IoAfter.readBytes - s3IoBefore.readBytes, writtenBytes: s3IoAfter.writtenBytes - s3IoBefore.writtenBytes },
+      failed: reports.filter((r) => r.status !== 'done').length,
+    };
+  } finally {
+    await deployment.close();
+  }
+}
+
+/** The fields of a report the benchmark reads. */
+interface Report {
+  status: string;
+  timings: Partial<Record<string, number>>;
+}
+
+/** Lists `reports/` until every video has one. */
+async function waitForReports(deployment: Deployment, videoIds: string[]): Promise<void> {
+  const wanted = new Set(videoIds.map((id) => `reports/${id}.json`));
+  const deadline = Date.now() + RUN_TIMEOUT_MS;
+  for (;;) {
+    for await (const object of deployment.bucket.list('reports/')) wanted.delete(object.key);
+    if (wanted.size === 0) return;
+    if (Date.now() > deadline) throw new Error(`timed out: ${wanted.size} report(s) missing after ${RUN_TIMEOUT_MS / 1000} s`);
+    await sleep(REPORT_POLL_MS);
+  }
+}
+
+/** The pids whose CPU counts: each worker, the S3 server (our child), the broker's Erlang VM. */
+function processesOf(deployment: Deployment): Record<string, number | undefined> {
+  const pids: Record<string, number | undefined> = Object.fromEntries(deployment.workers.map((w) => [w.stage, w.child.pid]));
+  pids['s3 server'] = findPids('s3rver', process.pid)[0];
+  pids['rabbitmq'] = findPids(`${path.sep}beam.smp`)[0];
+  return pids;
+}
+
+function mapValues<T>(record: Record<string, number | undefined>, f: (v: number | undefined) => T): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+}
+
+/** Prints the details of a distributed run: traffic by exchange and routing key, CPU and memory by process. */
+export function printDistributedDetails(r: DistributedResult): void {
+  const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+  console.log(`distributed K=${r.k}: start-up ${seconds(r.startupMs)} s (not timed), run ${seconds(r.wallMs)} s, of which uploads+notifications ${seconds(r.uploadMs)} s;` +
+    ` mean submission-to-report ${seconds(r.meanLatencyMs)} s; ${r.retries} retries, ${r.deadLetters} dead letters, ${r.failed} failed reports`);
+  const traffic: string[][] = [['exchange', 'routing key', 'messages', 'msgs/video', 'KiB', 'KiB/video', 'max KiB']];
+  for (const l of r.traffic.lines) {
+    traffic.push([l.exchange.replace(/^[^.]+\./, ''), l.routingKey, String(l.messages), (l.messages / r.k).toFixed(1), kib(l.bytes), kib(l.bytes / r.k), kib(l.maxBytes)]);
+  }
+  traffic.push(['all', '', String(r.traffic.messages), (r.traffic.messages / r.k).toFixed(1), kib(r.traffic.bytes), kib(r.traffic.bytes / r.k), kib(r.traffic.maxBytes)]);
+  printTable(traffic);
+  console.log('');
+  const processes: string[][] = [['process', 'CPU s', 'CPU % of run', 'peak RSS MiB', 'busy s (reports)']];
+  for (const [name, cpu] of Object.entries(r.cpuMs)) {
+    const rss = r.peakRssKiB[name];
+    processes.push([name, seconds(cpu), ((100 * cpu) / r.wallMs).toFixed(0), rss === undefined ? '-' : (rss / 1024).toFixed(0), seconds(r.busyMs[name])]);
+  }
+  printTable(processes);
+  const mib = (bytes: number): string => (bytes / 1024 ** 2).toFixed(0);
+  console.log(`S3 server I/O (sockets + files): read ${mib(r.s3IoBytes.readBytes)} MiB, written ${mib(r.s3IoBytes.writtenBytes)} MiB` +
+    ` (${mib((r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / r.k)} MiB/video)`);
+  console.log('CPU: /proc utime+stime of each process and its waited-for children (ffmpeg) over the timed part; rabbitmq is the shared');
+  console.log('broker (other load on it counts too). Busy: per-video stage ms from the reports, summed. Broker bytes: message bodies.');
+}

@@ -1,0 +1,16 @@
+/**
+ * Keys of the work area: intermediate data of one analysis of one video, under
+ * `work/<videoId>/<correlationId>/`. Keying by the analysis as well as the video keeps two
+ * analyses of the same bytes (a replayed job, a resubmission) from touching each other's
+ * frames, crops or state; the aggregator deletes the prefix when the analysis is reported.
+ */
+
+/** The prefix of one analysis's intermediate data. */
+export function workPrefix(videoId: string, correlationId: string): string {
+  return `work/${videoId}/${safeSegment(correlationId)}/`;
+}
+
+/** Crawler correlation ids are free text: keep a key segment to safe characters. */
+function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 200) || '_';
+}
