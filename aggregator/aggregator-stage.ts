@@ -169,7 +169,7 @@ export class AggregatorStage {
     await (this.deps.announce ?? ((a) => this.publishReportReady(a)))(announcement);
     this.rememberFinished(`${report.videoId}/${correlationId}`);
     await this.emptyWorkArea(report.videoId, correlationId);
-    this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'none' });
+    this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'NONE' });
     log.info('Report written.', { status: report.status, label: report.label, score: report.score, error: report.error?.code });
   }
 

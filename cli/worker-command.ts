@@ -74,7 +74,16 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   const started: Closable[] = [];
   const shutdown = async () => {
     logger.info('Shutting down: no new work; finishing or handing back what is in flight.', { graceMs: config.shutdownGraceMs });
-    for (const part of started.reverse()) await part.close().catch((e: Error) => logger.warn('Stop failed.', { error: e.message }));
+    const stopStages = (async () => {
+      for (const part of started.reverse()) await part.close().catch((e: Error) => logger.warn('Stop failed.', { error: e.message }));
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), config.shutdownGraceMs)));
+    if ((await Promise.race([stopStages, graceOver])) === 'grace-over') {
+      // Closing the connection hands the unacknowledged messages back to the broker.
+      logger.warn('Grace time over: handing back the work still in flight.');
+    }
+    clearTimeout(timer);
     await transport.close();
     bucket.close();
     await metricsServer?.close();

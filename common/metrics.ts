@@ -28,7 +28,7 @@ export class PipelineMetrics {
     const r = [registry];
     this.messagesTotal = new Counter({
       name: 'deepsift_messages_total',
-      help: 'Messages settled by a stage, by outcome (ack, retry, dead_letter).',
+      help: 'Messages settled by a stage, by outcome (ack, retry, dead_letter; failed for external ingest messages, retried or dead-lettered by the broker rules).',
       labelNames: ['stage', 'outcome'],
       registers: r,
     });
@@ -47,7 +47,7 @@ export class PipelineMetrics {
     });
     this.videosProcessedTotal = new Counter({
       name: 'deepsift_videos_processed_total',
-      help: 'Videos that got a report, by status and label.',
+      help: 'Videos that got a report, by status (done, failed) and label (FAKE, REAL, UNKNOWN; NONE when failed).',
       labelNames: ['status', 'label'],
       registers: r,
     });

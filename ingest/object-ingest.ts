@@ -23,6 +23,7 @@ import {
 import { crawlerJobUri, parseCrawlerJob } from './crawler-job';
 import { hashStream } from './local-source';
 import { dedupeKey, parseS3Event, type S3ObjectEvent } from './s3-event';
+import { DEFAULT_QUEUED_MARKER_PREFIX } from './s3-poller';
 import { fetchUrlToTempFile } from './url-fetcher';
 
 export interface ObjectIngestOptions {
@@ -46,8 +47,11 @@ export interface SubmitOptions {
   detectors?: string[];
 }
 
-/** Where markers of handled bucket notifications are kept, so a replayed event is not analysed again. */
-export const EVENT_MARKER_PREFIX = 'state/events/';
+/**
+ * Where markers of queued object versions are kept, so that a replayed notification is not
+ * analysed again; the same markers as the poller's, so that both sources may run together.
+ */
+export const EVENT_MARKER_PREFIX = DEFAULT_QUEUED_MARKER_PREFIX;
 
 export class ObjectIngest {
   private readonly perObject = new KeyedLock();
