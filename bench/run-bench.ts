@@ -200,7 +200,7 @@ function printComparison(comparisons: Comparison[]): void {
   console.log([
     '',
     'embedded: `deepsift scan` wall time, model loading included (w/o start-up: from the first "Video submitted.").',
-    'distributed: first upload to incoming/ until the last report is listed in reports/; worker start-up is NOT timed.',
+    'distributed: first upload to incoming/ until the last report is announced (then checked in reports/); worker start-up is NOT timed.',
     'ratio = distributed videos/min / embedded videos/min (in brackets: against embedded w/o start-up).',
     'broker: bodies of every message published to the pipeline, dead, results and s3-events exchanges (retries: see details).',
     'peak RSS: embedded = largest process (GNU time); distributed = VmHWM of the 5 workers summed. CPU: embedded = scan',

@@ -6,9 +6,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { sharedDir } from './video-fixtures';
+import { repoRoot, sharedDir } from './video-fixtures';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = repoRoot();
 
 export interface CliResult {
   code: number | null;

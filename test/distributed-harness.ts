@@ -66,7 +66,11 @@ export class WorkerProcess {
   /** Resolves once the worker's latest start logged that it is ready. */
   async ready(timeoutMs = 60_000): Promise<void> {
     const starts = this.restarts + 1;
-    await eventually(async () => (this.countReady() >= starts ? true : undefined), timeoutMs, `the ${this.stage} worker to start:\n${this.log.slice(-2000)}`);
+    await eventually(async () => {
+      if (this.countReady() >= starts) return true;
+      if (!this.supervise && this.child.exitCode !== null) throw new Error(`the ${this.stage} worker exited at start:\n${this.log.slice(-2000)}`);
+      return undefined;
+    }, timeoutMs, `the ${this.stage} worker to start:\n${this.log.slice(-2000)}`);
   }
 
   private countReady(): number {

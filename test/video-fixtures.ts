@@ -3,13 +3,25 @@
  * that no video is ever committed.
  */
 import { spawn } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+/** The repository root: the nearest folder above this file with deepsift's package.json (works from dist/test too). */
+export function repoRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      if (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === 'deepsift') return dir;
+    } catch {
+      // Not here; look further up.
+    }
+    if (path.dirname(dir) === dir) throw new Error(`no deepsift package.json above ${__dirname}`);
+  }
+}
+
 /** The shared data folder: `DEEPSIFT_SHARED_DIR`, else `../shared` next to the repository. */
 export function sharedDir(): string {
-  return process.env['DEEPSIFT_SHARED_DIR'] ?? path.resolve(__dirname, '..', '..', 'shared');
+  return process.env['DEEPSIFT_SHARED_DIR'] ?? path.resolve(repoRoot(), '..', 'shared');
 }
 
 /** A fresh temporary folder; remove it with `fs.rm(dir, { recursive: true })`. */
