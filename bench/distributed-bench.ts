@@ -7,7 +7,6 @@
  * after writing the report; all K are then checked under `reports/` once). Listing the
  * bucket every few hundred ms instead costs the S3 server seconds of CPU on a 2-core machine.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hashFile } from '../ingest';
@@ -15,7 +14,6 @@ import { AMQP_URL, Deployment, sleep } from '../test/distributed-harness';
 import { BrokerTrafficCounter, type BrokerTraffic } from './broker-traffic';
 import { printTable, seconds } from './print-table';
 import { cpuMsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
-import { repoRoot, sharedDir } from './sample-copies';
 
 /** The worker processes, one per stage, in the order they are started. */
 export const WORKER_STAGES = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'] as const;
