@@ -131,6 +131,20 @@ describe('distributed deepsift', () => {
     }
   });
 
+  it('takes a local file from `deepsift submit` and says where its report will be', async () => {
+    const file = await variant(videos.real2!, 'submit');
+    const env = Object.fromEntries(Object.entries(deployment.env).filter((e): e is [string, string] => e[1] !== undefined));
+    const result = await runCli(['submit', file, '--correlation-id', 'cli-submit-1', '--detectors', 'meso4-df'], env);
+    expect(result.code).toBe(0);
+    const { submitted, report: where } = JSON.parse(result.stdout) as { submitted: { source: { s3: { key: string } } }; report: string };
+    const videoId = (await hashFile(file)).sha256;
+    expect(where).toBe(`s3://${deployment.s3.bucket}/reports/${videoId}.json`);
+    expect(submitted.source.s3.key).toMatch(/^uploads\/.+\/real2-submit\.mp4$/);
+    const report = await deployment.report(videoId);
+    expect(report).toMatchObject({ status: 'done', label: 'REAL', correlationId: 'cli-submit-1' });
+    expect(Object.keys(report.detectors)).toEqual(['meso4-df']);
+  });
+
   it('dead-letters an invalid crawler job with the reason and goes on with the next one', async () => {
     await deployment.publish('submit', '{"schemaVersion": 1, "source": {"url": "ftp://example.org/v.mp4"}}');
     await deployment.publish('submit', 'not json at all');
