@@ -75,6 +75,7 @@ export class FaceCropperStage {
     const specs = this.specsFor(payload.detectors);
     const tracker = new IouTracker(this.options.tracker);
     const ptsBySample = new Map<number, number>();
+    const publishedMarker = `${workPrefix(videoId, envelope.correlationId)}faces.published`;
     const crops = new Map<string, CropRef>();
     let withFaces = 0;
 
@@ -84,10 +85,13 @@ export class FaceCropperStage {
         data = await work.get(frameRef.blob.key);
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
-        // Frames are deleted only once their faces are published: another delivery of this
-        // message (redelivered after a connection loss) has done the work. The crops written
-        // so far have the same keys as that delivery's, so they stay; the aggregator deletes
-        // the analysis's prefix when the report is written.
+        if (!(await work.exists(publishedMarker))) {
+          // Retried, then dead-lettered into a failed report: never a silent hang.
+          throw new Error(`frame ${frameRef.sampleIndex} of this analysis is missing from the work area`, { cause: error });
+        }
+        // Another delivery of this message (redelivered after a connection loss) published
+        // the faces and consumed the frames. The crops written so far have the same keys as
+        // that delivery's, so they stay; the aggregator deletes the prefix with the report.
         log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
         return;
       }
@@ -145,7 +149,9 @@ export class FaceCropperStage {
         timings: { ...payload.timings, 'face-cropper': elapsedMs(start) },
       }),
     );
-    // The frames are no longer needed: only crops go further.
+    // The frames are no longer needed: only crops go further. The marker tells a duplicate
+    // delivery that finds them gone that the work is done.
+    await work.put(publishedMarker, Buffer.from(new Date().toISOString()));
     await Promise.all(payload.frames.map((f) => work.delete(f.blob.key)));
     log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
   }

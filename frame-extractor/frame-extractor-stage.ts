@@ -98,8 +98,10 @@ export class FrameExtractorStage {
         });
       }
     } catch (error) {
-      await Promise.all(frames.map((f) => this.deps.work.delete(f.blob.key)));
+      // Left in place on other failures: another delivery of this job may be writing (and
+      // have announced) frames under the same keys; the aggregator empties the prefix in the end.
       if (!isVideoError(error)) throw error;
+      await Promise.all(frames.map((f) => this.deps.work.delete(f.blob.key)));
       log.warn('Video rejected.', { code: error.code, error: error.message });
       await publishVideoFailure(this.deps.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source }, {
         stage: 'frame-extractor',

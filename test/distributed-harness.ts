@@ -77,18 +77,20 @@ export class WorkerProcess {
     return this.log.split('"Worker ready."').length - 1;
   }
 
-  /** Kills the worker with `signal` and waits for it to exit (a supervised one comes back). */
-  async kill(signal: NodeJS.Signals): Promise<void> {
+  /** Kills the worker with `signal`; resolves with its exit code once it exited (a supervised one comes back). */
+  async kill(signal: NodeJS.Signals): Promise<number | null> {
     const child = this.child;
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
     child.kill(signal);
-    await exited;
+    const [code] = await exited;
+    return code;
   }
 
-  async stop(): Promise<void> {
+  /** Stops the worker as Kubernetes would (SIGTERM); resolves with its exit code. */
+  async stop(): Promise<number | null> {
     this.stopped = true;
-    await this.kill('SIGTERM');
+    return this.kill('SIGTERM');
   }
 }
 
@@ -219,6 +221,10 @@ export class Deployment {
   /** Stops the workers and removes the namespace's queues and exchanges and the bucket. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.stop()));
+    const logDir = process.env.DEEPSIFT_TEST_LOG_DIR;
+    if (logDir) {
+      await Promise.all(this.workers.map((w, i) => writeFile(path.join(logDir, `${this.namespace}-${i}-${w.stage}.log`), w.log)));
+    }
     const channel = await this.connection.createChannel();
     for (const name of this.queueDepths().keys()) await channel.deleteQueue(`${this.namespace}.${name}`);
     for (const exchange of ['pipeline', 'dead', 'results', 'submit', 's3-events']) await channel.deleteExchange(`${this.namespace}.${exchange}`);

@@ -172,7 +172,9 @@ describe('distributed deepsift', () => {
   });
 
   it('gives every video exactly one complete report when a detector worker is killed holding a batch', async () => {
-    await workers['detector-workers']!.stop();
+    // SIGTERM: the worker stops consuming, finishes, closes and exits cleanly.
+    expect(await workers['detector-workers']!.stop()).toBe(0);
+    expect(workers['detector-workers']!.log).toContain('"Stopped."');
     // Batches that wait 5 s to fill, so the worker is surely holding one when it is killed.
     const slow = await deployment.startWorker('detector-workers', {
       env: { DEEPSIFT_BATCH_MAX_SIZE: '1000', DEEPSIFT_BATCH_MAX_WAIT_MS: '5000', DEEPSIFT_LOG_LEVEL: 'debug' },
