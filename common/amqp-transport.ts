@@ -26,7 +26,7 @@ import { DEFAULT_DELIVERY_LIMIT } from './config';
 import { describeError } from './errors';
 import type { Logger } from './logger';
 import type { AnyEnvelope } from './messages';
-import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
+import type { ConsumeOptions, ExternalDelivery, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
 
 /** How long `publish` waits for a confirm (through outages and full queues) by default. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;

@@ -26,8 +26,8 @@ export function toInputTensor(images: RawImage[], input: ManifestInput): { data:
   const data = new Float32Array(images.length * plane * 3);
   // Precompute per-channel affine terms: value = pixel * a[c] + b[c].
   const order = input.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
-  const a = order.map((src, c) => input.scale / input.std[c]!);
-  const b = order.map((src, c) => -input.mean[c]! / input.std[c]!);
+  const a = [0, 1, 2].map((c) => input.scale / input.std[c]!);
+  const b = [0, 1, 2].map((c) => -input.mean[c]! / input.std[c]!);
   images.forEach((image, n) => {
     if (image.width !== width || image.height !== height) {
       throw new Error(`image is ${image.width}×${image.height}, the model takes ${width}×${height}`);

@@ -1,4 +1,4 @@
-import type { Box, FaceDetection } from '../common/raw-image';
+import type { FaceDetection } from '../common/raw-image';
 import { FaceCropperError } from './errors';
 import { IouTracker } from './iou-tracker';
 

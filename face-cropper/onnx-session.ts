@@ -1,4 +1,3 @@
-import * as ort from 'onnxruntime-node';
 import { createOnnxSession } from '../common/onnx-session';
 import type { OnnxSessionLike, TensorData } from '../common/onnx-worker-session';
 import { FaceCropperError } from './errors';

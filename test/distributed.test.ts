@@ -85,7 +85,7 @@ describe('distributed deepsift', () => {
     });
     // Intermediate data is gone once a video is done.
     await eventually(async () => {
-      for await (const object of deployment.bucket.list('work/')) return undefined;
+      for await (const _object of deployment.bucket.list('work/')) return undefined;
       return true;
     }, 10_000, 'the work area to be emptied');
   });
@@ -109,7 +109,7 @@ describe('distributed deepsift', () => {
   });
 
   it('takes crawler jobs for an S3 object and for a URL, and announces both with the crawler ids', async () => {
-    const server = http.createServer(async (req, res) => {
+    const server = http.createServer(async (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'video/mp4' });
       res.end(await readFile(videos.real2!));
     });
