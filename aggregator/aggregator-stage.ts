@@ -58,6 +58,10 @@ export interface AggregatorOptions {
   sweepIntervalMs: number;
 }
 
+/** What the aggregator takes: face summaries, detector scores and failures. */
+const AGGREGATOR_INPUTS = ['video.faces', 'video.scores', 'video.failed'] as const;
+type AggregatorInput = (typeof AGGREGATOR_INPUTS)[number];
+
 /** Videos remembered as finished, so that late messages about them are ignored. */
 const FINISHED_MEMORY = 10_000;
 
@@ -79,7 +83,7 @@ export class AggregatorStage {
   }
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.aggregator, (e, log) => this.perVideo.run(e.videoId, () => this.handle(e, log)), {
+    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.aggregator, AGGREGATOR_INPUTS, (e, log) => this.perVideo.run(e.videoId, () => this.handle(e, log)), {
       prefetch: this.options.prefetch,
       retryPolicy: DEFAULT_RETRY_POLICY,
     });
@@ -113,7 +117,7 @@ export class AggregatorStage {
     }
   }
 
-  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
+  private async handle(envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<void> {
     if (this.finished.has(`${envelope.videoId}/${envelope.correlationId}`)) {
       log.debug('Ignoring a message about a finished video.', { type: envelope.type });
       return;
@@ -128,9 +132,6 @@ export class AggregatorStage {
       case 'video.scores':
         await this.parts.putScores(envelope);
         break;
-      default:
-        log.warn('Unexpected message type.', { type: envelope.type });
-        return;
     }
     const parts = await this.parts.load(envelope);
     const faces = parts.faces?.value;

@@ -40,7 +40,7 @@ export class DeadLetterReporter {
   }
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.deadLetterReports, (e, log, d) => this.handle(e, log, d), {
+    this.subscription = await consumeAsStage(this.deps, 'aggregator', QUEUES.deadLetterReports, ['video.job', 'video.frames', 'video.crops'], (e, log, d) => this.handle(e, log, d), {
       prefetch: 4,
       retryPolicy: DEFAULT_RETRY_POLICY,
     });

@@ -2,9 +2,9 @@
  * The one way a stage consumes its queue: every message is counted, timed, logged with
  * its videoId and stage, and settled by the transport's rules (see `Transport`).
  */
-import { describeError, isRetryable, type StageName } from './errors';
+import { describeError, InvalidMessageError, isRetryable, type StageName } from './errors';
 import type { Logger } from './logger';
-import type { AnyEnvelope, VideoFailedPayload, VideoInfo, VideoSource, StageTimings } from './messages';
+import type { AnyEnvelope, MessageType, VideoFailedPayload, VideoInfo, VideoSource, StageTimings } from './messages';
 import type { PipelineMetrics } from './metrics';
 import type { ConsumeOptions, Delivery, Subscription, Transport } from './transport';
 import { createEnvelope } from './envelope';
@@ -18,15 +18,23 @@ export interface StageDeps {
   metrics: PipelineMetrics;
 }
 
-/** A stage handler: gets the validated envelope and a logger bound to its video. */
-export type StageHandler = (envelope: AnyEnvelope, log: Logger, delivery: Delivery) => Promise<void>;
+/** A stage handler: gets the validated envelope (one of the accepted types) and a logger bound to its video. */
+export type StageHandler<T extends MessageType = MessageType> = (
+  envelope: Extract<AnyEnvelope, { type: T }>,
+  log: Logger,
+  delivery: Delivery,
+) => Promise<void>;
 
-/** Consumes `queue` on behalf of `stage`, wrapping `handler` with metrics and logs. */
-export async function consumeAsStage(
+/**
+ * Consumes `queue` on behalf of `stage`, wrapping `handler` with metrics and logs. A
+ * message of a type the stage does not accept is dead-lettered with the reason.
+ */
+export async function consumeAsStage<T extends MessageType>(
   deps: StageDeps,
   stage: StageName,
   queue: string,
-  handler: StageHandler,
+  accepts: readonly T[],
+  handler: StageHandler<T>,
   options: ConsumeOptions,
 ): Promise<Subscription> {
   const { metrics, logger } = deps;
@@ -38,7 +46,10 @@ export async function consumeAsStage(
       const stopTimer = metrics.stageDurationSeconds.startTimer({ stage });
       metrics.inFlightMessages.inc({ stage });
       try {
-        await handler(envelope, log, delivery);
+        if (!(accepts as readonly MessageType[]).includes(envelope.type)) {
+          throw new InvalidMessageError(`${stage} does not take ${envelope.type} messages (queue ${queue})`);
+        }
+        await handler(envelope as Extract<AnyEnvelope, { type: T }>, log, delivery);
         metrics.messagesTotal.inc({ stage, outcome: 'ack' });
       } catch (error) {
         const lastAttempt = !isRetryable(error) || delivery.deliveryCount >= options.retryPolicy.maxAttempts;

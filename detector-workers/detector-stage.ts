@@ -10,7 +10,7 @@ import {
   ObjectNotFoundError,
   QUEUES,
   ROUTING,
-  type AnyEnvelope,
+  type Envelope,
   type Logger,
   type RawImage,
   type StageDeps,
@@ -60,6 +60,7 @@ export class DetectorWorker {
       this.deps,
       'detector-workers',
       QUEUES.detector(this.detector.name),
+      ['video.crops'],
       (e, log) => this.handle(e, log),
       { prefetch: this.options.prefetch, retryPolicy: DEFAULT_RETRY_POLICY },
     );
@@ -70,8 +71,7 @@ export class DetectorWorker {
     await this.batcher.drain();
   }
 
-  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
-    if (envelope.type !== 'video.crops') throw new Error(`unexpected ${envelope.type} on a detector queue`);
+  private async handle(envelope: Envelope<'video.crops'>, log: Logger): Promise<void> {
     const start = performance.now();
     log.debug('Crops received.', { detector: this.detector.name, crops: envelope.payload.crops.length });
     const key = cropBlobKey(this.detector.inputSize, this.cropMargin);

@@ -12,7 +12,7 @@ import {
   ObjectNotFoundError,
   QUEUES,
   ROUTING,
-  type AnyEnvelope,
+  type Envelope,
   type CropRef,
   type Logger,
   type ModelUse,
@@ -57,7 +57,7 @@ export class FaceCropperStage {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'face-cropper', QUEUES.faceCropper, (e, log) => this.handle(e, log), {
+    this.subscription = await consumeAsStage(this.deps, 'face-cropper', QUEUES.faceCropper, ['video.frames'], (e, log) => this.handle(e, log), {
       prefetch: this.options.concurrency,
       retryPolicy: DEFAULT_RETRY_POLICY,
     });
@@ -67,8 +67,7 @@ export class FaceCropperStage {
     await this.subscription?.cancel();
   }
 
-  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
-    if (envelope.type !== 'video.frames') throw new Error(`unexpected ${envelope.type} on the face-cropper queue`);
+  private async handle(envelope: Envelope<'video.frames'>, log: Logger): Promise<void> {
     const start = performance.now();
     const { payload, videoId } = envelope;
     const { work, metrics, faceDetector } = this.deps;

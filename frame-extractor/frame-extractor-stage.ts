@@ -12,7 +12,7 @@ import {
   publishVideoFailure,
   QUEUES,
   ROUTING,
-  type AnyEnvelope,
+  type Envelope,
   type FrameRef,
   type Logger,
   type StageDeps,
@@ -61,7 +61,7 @@ export class FrameExtractorStage {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, (e, log) => this.handle(e, log), {
+    this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, ['video.job'], (e, log) => this.handle(e, log), {
       prefetch: this.options.concurrency,
       retryPolicy: DEFAULT_RETRY_POLICY,
     });
@@ -71,8 +71,7 @@ export class FrameExtractorStage {
     await this.subscription?.cancel();
   }
 
-  private async handle(envelope: AnyEnvelope, log: Logger): Promise<void> {
-    if (envelope.type !== 'video.job') throw new Error(`unexpected ${envelope.type} on the frame-extractor queue`);
+  private async handle(envelope: Envelope<'video.job'>, log: Logger): Promise<void> {
     const { source, detectors } = envelope.payload;
     const start = performance.now();
     let probe: VideoProbe | undefined;
