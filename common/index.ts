@@ -48,7 +48,7 @@ export {
   type ConfigOption,
   type AggregationName,
 } from './config';
-export { createOnnxSession, ort, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
+export { createOnnxSession, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
 export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputMetadata } from './onnx-worker-session';
 export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';

@@ -6,7 +6,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { createWorkerSession, type OnnxSessionLike } from './onnx-worker-session';
 
 export interface OnnxSessionOptions {
@@ -49,7 +48,6 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
   throw new Error(`no execution provider could load ${modelPath} (${skipped.join('; ')})`);
 }
 
-export { ort };
 
 /**
  * Why a provider cannot load here, checked before asking ONNX Runtime (which would print

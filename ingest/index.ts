@@ -20,7 +20,6 @@ export {
   type FetchedVideo,
 } from './url-fetcher';
 export { isPublicAddress } from './address-policy';
-export { downloadS3Object, type DownloadedObject, type DownloadableStorage } from './s3-download';
 export { ObjectIngest, EVENT_MARKER_PREFIX, type ObjectIngestDeps, type ObjectIngestOptions, type SubmitOptions } from './object-ingest';
 export { parseCrawlerJob, crawlerJobUri, type CrawlerJob } from './crawler-job';
 export { CrawlerJobPublisher } from './crawler-job-publisher';
