@@ -92,22 +92,16 @@ export function buildDoneReport(
   const detectorBusyMs = [...scores.values()].reduce((sum, s) => sum + s.busyMs, 0);
 
   return {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    videoId: faces.videoId,
-    source: { kind: payload.source.kind, uri: payload.source.uri },
+    ...reportBase(faces, settings),
     status: 'done',
-    correlationId: faces.correlationId,
     label: verdict(score, settings.verdictThreshold),
     score: score ?? null,
-    threshold: settings.verdictThreshold,
     detectors,
     frames: { requested: settings.framesRequested, ...payload.frames },
     faces: tracks,
     video: payload.video,
     timings: withTotal({ ...payload.timings, 'detector-workers': round(detectorBusyMs) }, payload.source.submittedAt),
     models,
-    createdAt: new Date().toISOString(),
-    deepsiftVersion: settings.deepsiftVersion,
   };
 }
 
@@ -118,21 +112,32 @@ export function buildFailedReport(
 ): VideoReport {
   const payload: VideoFailedPayload = failed.payload;
   return {
-    schemaVersion: REPORT_SCHEMA_VERSION,
-    videoId: failed.videoId,
-    source: { kind: payload.source.kind, uri: payload.source.uri },
+    ...reportBase(failed, settings),
     status: 'failed',
-    correlationId: failed.correlationId,
     error: { code: payload.error.code, message: payload.error.message, stage: payload.stage },
     label: null,
     score: null,
-    threshold: settings.verdictThreshold,
     detectors: {},
     frames: { requested: settings.framesRequested, sampled: 0, withFaces: 0, withoutFaces: 0 },
     faces: [],
     video: payload.video ?? null,
     timings: withTotal(payload.timings, payload.source.submittedAt),
     models: [],
+  };
+}
+
+/** The fields every report has, whatever became of the video. */
+function reportBase(
+  envelope: Envelope<'video.faces'> | Envelope<'video.failed'>,
+  settings: ReportSettings,
+): Pick<VideoReport, 'schemaVersion' | 'videoId' | 'source' | 'correlationId' | 'threshold' | 'createdAt' | 'deepsiftVersion'> {
+  const { source } = envelope.payload;
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    videoId: envelope.videoId,
+    source: { kind: source.kind, uri: source.uri },
+    correlationId: envelope.correlationId,
+    threshold: settings.verdictThreshold,
     createdAt: new Date().toISOString(),
     deepsiftVersion: settings.deepsiftVersion,
   };
