@@ -6,15 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import {
-  createEnvelope,
   describeError,
   publishVideoFailure,
-  ROUTING,
-  validateEnvelope,
   type StageDeps,
   type VideoSource,
 } from '../common';
 import { hashFile, pathVideoId, type LocalInput } from './local-source';
+import { submitJob } from './submit-job';
 
 /** What became of one input. */
 export interface IngestedInput {
@@ -64,12 +62,8 @@ export class LocalIngest {
       return { uri: input.uri, videoId, source, correlationId, duplicateOf: first };
     }
     this.seen.set(videoId, input.uri);
-    const job = validateEnvelope(
-      createEnvelope('video.job', videoId, correlationId, { source, sizeBytes: hashed.sizeBytes, detectors: this.detectors }),
-    );
-    await this.deps.transport.publish(ROUTING.job, job);
+    await submitJob(this.deps, videoId, correlationId, { source, sizeBytes: hashed.sizeBytes, detectors: this.detectors });
     this.deps.metrics.messagesTotal.inc({ stage: 'ingest', outcome: 'ack' });
-    log.info('Video submitted.', { videoId, sizeBytes: hashed.sizeBytes });
     return { uri: input.uri, videoId, source, correlationId };
   }
 }

@@ -7,13 +7,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
-  createEnvelope,
   describeError,
   KeyedLock,
   ObjectNotFoundError,
   publishVideoFailure,
-  ROUTING,
-  validateEnvelope,
   VideoRejectedError,
   type ObjectSource,
   type S3Storage,
@@ -22,6 +19,7 @@ import {
 } from '../common';
 import { crawlerJobUri, parseCrawlerJob } from './crawler-job';
 import { hashStream } from './local-source';
+import { submitJob } from './submit-job';
 import { dedupeKey, parseS3Event, type S3ObjectEvent } from './s3-event';
 import { DEFAULT_QUEUED_MARKER_PREFIX } from './s3-poller';
 import { fetchUrlToTempFile } from './url-fetcher';
@@ -137,15 +135,11 @@ export class ObjectIngest {
   }
 
   private async publishJob(videoId: string, source: ObjectSource, sizeBytes: number, submit: SubmitOptions): Promise<void> {
-    const job = validateEnvelope(
-      createEnvelope('video.job', videoId, submit.correlationId ?? randomUUID(), {
-        source,
-        sizeBytes,
-        detectors: submit.detectors ?? this.options.defaultDetectors,
-      }),
-    );
-    await this.deps.transport.publish(ROUTING.job, job);
-    this.deps.logger.info('Video submitted.', { stage: 'ingest', videoId, uri: source.uri, sizeBytes });
+    await submitJob(this.deps, videoId, submit.correlationId ?? randomUUID(), {
+      source,
+      sizeBytes,
+      detectors: submit.detectors ?? this.options.defaultDetectors,
+    });
   }
 
   /** A submission that cannot be analysed: a failed report, keyed by the SHA-256 of its URI. */
