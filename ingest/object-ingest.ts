@@ -7,7 +7,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import {
-  describeError,
   KeyedLock,
   ObjectNotFoundError,
   publishVideoFailure,
@@ -145,7 +144,7 @@ export class ObjectIngest {
   /** A submission that cannot be analysed: a failed report, keyed by the SHA-256 of its URI. */
   private async fail(uri: string, kind: 's3' | 'url', submit: SubmitOptions, code: VideoRejectedError['code'], message: string): Promise<void> {
     const videoId = createHash('sha256').update(`uri:${uri}`).digest('hex');
-    this.deps.logger.warn('Submission rejected.', { stage: 'ingest', videoId, uri, code, error: describeError(message) });
+    this.deps.logger.warn('Submission rejected.', { stage: 'ingest', videoId, uri, code, error: message });
     const source: ObjectSource = { kind, uri, bucket: this.deps.bucket.bucket, key: '(none)', submittedAt: new Date().toISOString() };
     await publishVideoFailure(this.deps.transport, { videoId, correlationId: submit.correlationId ?? randomUUID(), source }, { stage: 'ingest', code, message });
   }
