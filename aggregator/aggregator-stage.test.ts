@@ -1,4 +1,5 @@
 import {
+  InfrastructureError,
   createEnvelope,
   createSilentLogger,
   DEFAULT_RETRY_POLICY,
@@ -8,6 +9,7 @@ import {
   PipelineMetrics,
   QUEUES,
   type AnyEnvelope,
+  type Storage,
 } from '../common';
 import { AggregatorStage } from './aggregator-stage';
 import type { ReportSettings } from './build-report';
@@ -33,22 +35,42 @@ const scores = (detector: string, score: number) =>
     detector, model: { name: detector, sha256: 'e'.repeat(64) }, scores: [{ cropId: '0-0', score }, { cropId: '0-1', score }], busyMs: 1,
   });
 
-async function setUp(work: MemoryStorage, reports: MemoryStorage) {
-  const transport = new MemoryTransport();
-  for (const spec of pipelineQueues(['a', 'b'])) await transport.declareQueue(spec);
+interface SetUpOptions {
+  state?: MemoryStorage;
+  partialReportTimeoutMs?: number;
+  sweepIntervalMs?: number;
+  transport?: MemoryTransport;
+}
+
+async function setUp(work: MemoryStorage, reports: Storage, options: SetUpOptions = {}) {
+  const transport = options.transport ?? new MemoryTransport();
+  if (!options.transport) for (const spec of pipelineQueues(['a', 'b'])) await transport.declareQueue(spec);
   const announced: AnyEnvelope[] = [];
-  await transport.consume(QUEUES.reports, async (d) => { announced.push(d.envelope); }, { prefetch: 1, retryPolicy: DEFAULT_RETRY_POLICY });
+  if (!options.transport) await transport.consume(QUEUES.reports, async (d) => { announced.push(d.envelope); }, { prefetch: 1, retryPolicy: DEFAULT_RETRY_POLICY });
   const stage = new AggregatorStage(
-    { transport, logger: createSilentLogger(), metrics: new PipelineMetrics(), reports, reportPrefix: 'reports/', work },
+    { transport, logger: createSilentLogger(), metrics: new PipelineMetrics(), reports, reportPrefix: 'reports/', work, state: options.state ?? work },
     settings,
-    { prefetch: 8, partialReportTimeoutMs: 60_000, sweepIntervalMs: 0 },
+    { prefetch: 8, partialReportTimeoutMs: options.partialReportTimeoutMs ?? 60_000, sweepIntervalMs: options.sweepIntervalMs ?? 0 },
   );
   await stage.start();
   return { transport, stage, announced };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+/** Polls until `check` holds (at most 10 s). */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const readReport = async (reports: MemoryStorage) => JSON.parse((await reports.get(`reports/${VIDEO}.json`)).toString()) as VideoReport;
+const workKeys = async (work: MemoryStorage) => {
+  const keys: string[] = [];
+  for await (const object of work.list('work/')) keys.push(object.key);
+  return keys;
+};
 
 describe('AggregatorStage', () => {
   it('finishes a video after a restart: its parts live in the work area, not in the process', async () => {
@@ -57,40 +79,131 @@ describe('AggregatorStage', () => {
     const first = await setUp(work, reports);
     await first.transport.publish('video.faces', faces);
     await first.transport.publish('video.scores', scores('a', 0.9));
-    await settle();
+    await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a to be stored');
     await first.stage.close();
     await first.transport.close();
     expect(await reports.exists(`reports/${VIDEO}.json`)).toBe(false);
 
     const second = await setUp(work, reports);
     await second.transport.publish('video.scores', scores('b', 0.7));
-    await settle();
+    await until(() => second.announced.length === 1, 'the announcement');
     const report = await readReport(reports);
     expect(report).toMatchObject({ status: 'done', label: 'FAKE', correlationId: 'job-1' });
     expect(report.score).toBeCloseTo(0.8, 10);
     expect(report.partial).toBeUndefined();
-    expect(second.announced).toHaveLength(1);
-    expect(work.sizeBytes).toBe(0);
+    expect(await workKeys(work)).toEqual([]);
     await second.stage.close();
     await second.transport.close();
   });
 
-  it('writes a partial report when a detector stays silent past the timeout', async () => {
+  it('writes a partial report from its own sweep timer when a detector stays silent past the timeout', async () => {
     const work = new MemoryStorage();
     const reports = new MemoryStorage();
-    const { transport, stage, announced } = await setUp(work, reports);
+    const { transport, stage, announced } = await setUp(work, reports, { partialReportTimeoutMs: 300, sweepIntervalMs: 25 });
     await transport.publish('video.faces', faces);
     await transport.publish('video.scores', scores('a', 0.2));
-    await settle();
-    await stage.sweep(Date.now() + 30_000);
+    await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a to be stored');
     expect(await reports.exists(`reports/${VIDEO}.json`)).toBe(false);
-    await stage.sweep(Date.now() + 61_000);
+    await until(() => announced.length === 1, 'the partial report');
     const report = await readReport(reports);
     expect(report).toMatchObject({ status: 'done', partial: true, missingDetectors: ['b'], label: 'REAL' });
     expect(report.detectors.b).toMatchObject({ score: null, facesScored: 0 });
-    await settle();
+    // The late scores of b change nothing: the analysis is reported.
+    await transport.publish('video.scores', scores('b', 0.9));
+    await new Promise((r) => setTimeout(r, 100));
     expect(announced).toHaveLength(1);
+    expect((await readReport(reports)).partial).toBe(true);
+    await stage.close();
+    await transport.close();
+  });
+
+  it('two replicas racing the sweep against the last scores write one report and announce it once', async () => {
+    for (let round = 0; round < 40; round++) {
+      const work = new MemoryStorage();
+      const state = new MemoryStorage();
+      const reports = new CountingStorage();
+      const a = await setUp(work, reports, { state });
+      const b = await setUp(work, reports, { state, transport: a.transport });
+      await a.transport.publish('video.faces', faces);
+      await a.transport.publish('video.scores', scores('a', 0.9));
+      await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a');
+      // The sweep of one replica (timeout long past) against the last scores reaching the other.
+      await Promise.all([a.stage.sweep(Date.now() + 61_000), b.transport.publish('video.scores', scores('b', 0.7)), b.stage.sweep(Date.now() + 61_000)]);
+      await until(() => a.announced.length >= 1, 'an announcement');
+      await new Promise((r) => setTimeout(r, 10));
+      expect(a.announced).toHaveLength(1);
+      expect(reports.puts).toBe(1);
+      expect(await workKeys(work)).toEqual([]);
+      await a.stage.close();
+      await b.stage.close();
+      await a.transport.close();
+    }
+  });
+
+  it('keeps sweeping past an analysis that fails, and survives a failed listing', async () => {
+    const work = new MemoryStorage();
+    const state = new MemoryStorage();
+    const reports = new MemoryStorage();
+    const { transport, stage, announced } = await setUp(work, reports, { state });
+    const broken = createEnvelope('video.faces', 'b'.repeat(64), 'job-2', { ...faces.payload });
+    await transport.publish('video.faces', broken);
+    await transport.publish('video.faces', faces);
+    await until(async () => (await workKeys(work)).filter((k) => k.endsWith('faces.json')).length === 2, 'both face summaries');
+    // The first analysis's parts become unreadable; the second must still be reported.
+    const brokenKey = (await workKeys(work)).find((k) => k.startsWith(`work/${'b'.repeat(64)}/`) && k.endsWith('faces.json'))!;
+    await work.put(brokenKey, Buffer.from('{ not json'));
+    await expect(stage.sweep(Date.now() + 61_000)).resolves.toBeUndefined();
+    await until(() => announced.length === 1, 'the second report');
+    expect(announced[0]!.videoId).toBe(VIDEO);
+
+    const failingList = Object.assign(Object.create(state) as MemoryStorage, {
+      list: () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(new Error('S3 LIST failed')) }) }),
+    });
+    const other = new AggregatorStage(
+      { transport, logger: createSilentLogger(), metrics: new PipelineMetrics(), reports, reportPrefix: 'reports/', work, state: failingList },
+      settings,
+      { prefetch: 1, partialReportTimeoutMs: 1, sweepIntervalMs: 0 },
+    );
+    await expect(other.sweep()).resolves.toBeUndefined();
+    await stage.close();
+    await transport.close();
+  });
+
+  it('never lets a failure replace a done report, even when the existing report cannot be read', async () => {
+    const work = new MemoryStorage();
+    const reports = new UnreadableStorage();
+    const { transport, stage, announced } = await setUp(work, reports);
+    await reports.put(`reports/${VIDEO}.json`, Buffer.from(JSON.stringify({ status: 'done', label: 'FAKE' })));
+    reports.unreadable = true;
+    const failed = createEnvelope('video.failed', VIDEO, 'job-9', {
+      source: faces.payload.source, stage: 'frame-extractor', error: { code: 'CORRUPT_VIDEO', message: 'broken' }, timings: {},
+    });
+    await transport.publish('video.failed', failed);
+    await new Promise((r) => setTimeout(r, 100));
+    reports.unreadable = false;
+    expect(JSON.parse((await reports.get(`reports/${VIDEO}.json`)).toString())).toMatchObject({ status: 'done', label: 'FAKE' });
+    // Once the store answers again, the failure is announced, and the done report still stands.
+    await until(() => announced.length === 1, 'the announcement of the failure');
+    expect(JSON.parse((await reports.get(`reports/${VIDEO}.json`)).toString())).toMatchObject({ status: 'done', label: 'FAKE' });
     await stage.close();
     await transport.close();
   });
 });
+
+/** Counts report writes. */
+class CountingStorage extends MemoryStorage {
+  puts = 0;
+  override async put(key: string, body: Buffer): Promise<void> {
+    this.puts++;
+    await super.put(key, body);
+  }
+}
+
+/** A report store whose reads fail while `unreadable` (an S3 outage). */
+class UnreadableStorage extends MemoryStorage {
+  unreadable = false;
+  override async get(key: string): Promise<Buffer> {
+    if (this.unreadable) throw new InfrastructureError('storage', 'object store unavailable (GET)');
+    return super.get(key);
+  }
+}

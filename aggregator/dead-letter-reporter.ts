@@ -46,8 +46,8 @@ export class DeadLetterReporter {
     });
   }
 
-  async close(): Promise<void> {
-    await this.subscription?.cancel();
+  async close(graceMs?: number): Promise<void> {
+    await this.subscription?.cancel(graceMs);
   }
 
   private async handle(envelope: AnyEnvelope, log: Logger, delivery: Delivery): Promise<void> {
@@ -78,5 +78,5 @@ function stageOf(queue: string): StageName {
 
 /** Failures whose code is kept as it is; everything else was given up after retries or crashes. */
 function failureCodeOf(code: string): FailureCode {
-  return code === 'INVALID_MESSAGE' ? 'INVALID_MESSAGE' : 'RETRIES_EXHAUSTED';
+  return code === 'INVALID_MESSAGE' || code === 'DEADLINE_EXCEEDED' ? code : 'RETRIES_EXHAUSTED';
 }

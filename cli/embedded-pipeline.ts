@@ -5,11 +5,14 @@
 import os from 'node:os';
 import {
   autoBatchMaxSize,
+  deadLetterQueueName,
   DEFAULT_RETRY_POLICY,
+  describeError,
   MemoryStorage,
   MemoryTransport,
   pipelineQueues,
   QUEUES,
+  WorkerHealth,
   type AnyEnvelope,
   type DeepsiftConfig,
   type Logger,
@@ -22,6 +25,7 @@ import { DetectorWorker } from '../detector-workers';
 import { FaceCropperStage } from '../face-cropper';
 import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
+import { CliError, EXIT } from './exit-codes';
 import { cropSpecOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
 
 /** Frames of at most this many videos wait for the face detector (each one is ~200 MB at 1080p). */
@@ -46,15 +50,30 @@ export interface EmbeddedPipelineDeps {
 export class EmbeddedPipeline {
   private readonly transport = new MemoryTransport();
   private readonly work = new MemoryStorage();
-  private readonly stages: Array<{ close(): Promise<void> }> = [];
+  private readonly stages: Array<{ close(graceMs?: number): Promise<void> }> = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly waiting = new Map<string, (report: VideoReport) => void>();
   private ingest!: LocalIngest;
+  /** Rejects when the scan cannot go on (a report cannot be written, ffmpeg vanished): never a hang. */
+  private readonly broken: Promise<never>;
+  private breakDown!: (error: Error) => void;
+  private readonly health: WorkerHealth;
 
   private constructor(
     private readonly config: DeepsiftConfig,
     private readonly deps: EmbeddedPipelineDeps,
-  ) {}
+  ) {
+    this.broken = new Promise<never>((_, reject) => (this.breakDown = reject));
+    this.broken.catch(() => undefined);
+    // One process, one user: a broken dependency ends the scan at once (exit 3).
+    this.health = new WorkerHealth({
+      probes: {},
+      probeIntervalMs: 1_000,
+      giveUpAfterMs: 0,
+      onGiveUp: (error) => this.breakDown(new CliError(describeError(error), EXIT.infrastructure, { cause: error })),
+      logger: deps.logger,
+    });
+  }
 
   /** Declares the queues and starts every stage. */
   static async create(config: DeepsiftConfig, deps: EmbeddedPipelineDeps): Promise<EmbeddedPipeline> {
@@ -66,17 +85,18 @@ export class EmbeddedPipeline {
   private async start(): Promise<void> {
     const { config } = this;
     const { logger, metrics, models } = this.deps;
-    const stageDeps = { transport: this.transport, logger, metrics };
+    const stageDeps = { transport: this.transport, logger, metrics, health: this.health };
     for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
 
     const manifests = new Map(models.detectors.map((d) => [d.name, d.manifest]));
     const cropSpecs = new Map(models.detectors.map((d) => [d.name, cropSpecOf(config, d.manifest)]));
     const settings = reportSettingsOf(config, manifests);
 
-    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work }, settings, {
+    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work, state: new MemoryStorage() }, settings, {
       prefetch: 64,
       partialReportTimeoutMs: 0,
       sweepIntervalMs: 0,
+      deadlineMs: config.stageDeadlineMs,
     });
     const detectorWorkers = models.detectors.map(
       (detector) =>
@@ -84,6 +104,7 @@ export class EmbeddedPipeline {
           batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
           batchMaxWaitMs: config.batchMaxWaitMs,
           prefetch: 4,
+          deadlineMs: config.stageDeadlineMs,
         }, cropSpecs.get(detector.name)!.margin),
     );
     const faceCropper = new FaceCropperStage(
@@ -93,7 +114,7 @@ export class EmbeddedPipeline {
         faceDetector: models.faceDetector,
         faceDetectorModel: { name: models.faceDetectorModel.manifest.name, sha256: models.faceDetectorModel.sha256 },
       },
-      { tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames }, cropSpecs, concurrency: 1 },
+      { tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames }, cropSpecs, concurrency: 1, deadlineMs: config.stageDeadlineMs },
     );
     const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
       framesPerVideo: config.framesPerVideo,
@@ -107,6 +128,7 @@ export class EmbeddedPipeline {
       concurrency: config.videoConcurrency,
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
       ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+      deadlineMs: config.decodeDeadlineMs,
     });
     // Downstream first, so that nothing is published before its consumer is ready.
     for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {
@@ -122,6 +144,14 @@ export class EmbeddedPipeline {
     const deadLetters = new DeadLetterReporter({ ...stageDeps, work: this.work });
     await deadLetters.start();
     this.stages.push(deadLetters);
+    // What the aggregator gives up has no report to end in: the scan stops with the reason.
+    for (const queue of [QUEUES.aggregator, QUEUES.deadLetterReports]) {
+      this.subscriptions.push(
+        await this.transport.consume(deadLetterQueueName(queue), async ({ envelope, deadLetterReason }) => {
+          this.breakDown(new CliError(`the report of ${envelope.videoId} could not be made: ${deadLetterReason ?? 'unknown reason'}`, EXIT.infrastructure));
+        }, { prefetch: 1, retryPolicy: DEFAULT_RETRY_POLICY }),
+      );
+    }
     this.ingest = new LocalIngest(stageDeps, config.detectors);
   }
 
@@ -144,13 +174,16 @@ export class EmbeddedPipeline {
         }),
       );
     }
-    return Promise.all(pending);
+    return Promise.race([Promise.all(pending), this.broken]);
   }
 
   /** Stops every stage and releases the transport. Idempotent. */
   async close(): Promise<void> {
-    for (const subscription of this.subscriptions.splice(0)) await subscription.cancel();
-    for (const stage of this.stages.splice(0).reverse()) await stage.close();
+    this.health.close();
+    // After a breakdown handlers may wait for a dependency for ever: give them no grace.
+    const graceMs = this.health.ready ? undefined : 0;
+    for (const subscription of this.subscriptions.splice(0)) await subscription.cancel(graceMs);
+    for (const stage of this.stages.splice(0).reverse()) await stage.close(graceMs);
     await this.transport.close();
   }
 

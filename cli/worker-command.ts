@@ -1,18 +1,27 @@
 /**
  * `deepsift worker <stage>`: one stage (or `all` five) as a long-running process on
- * RabbitMQ and S3. This is the process entry point of the distributed mode: it installs
- * the signal handlers and shuts down in order on SIGTERM or SIGINT.
+ * RabbitMQ and S3. This is the process entry point of the distributed mode: it checks the
+ * worker's dependencies before taking any work, installs the signal handlers, and shuts
+ * down in order on SIGTERM or SIGINT: stop consuming, let handlers finish within the grace
+ * time (then hand their messages back without spending an attempt), close the models,
+ * then the connections. A dependency that stays unusable ends the worker with status 3.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import {
   AmqpTransport,
   ConfigError,
   createLogger,
+  describeError,
+  InfrastructureError,
   PipelineMetrics,
   resolveConfig,
   S3Storage,
   s3StorageOptionsFromConfig,
   startMetricsServer,
+  WorkerHealth,
   type DeepsiftConfig,
+  type Logger,
 } from '../common';
 import { distributedQueues } from './distributed-topology';
 import { CliError, EXIT } from './exit-codes';
@@ -22,14 +31,19 @@ import {
   startFaceCropper,
   startFrameExtractor,
   startIngest,
-  type Closable,
+  type Started,
   type WorkerContext,
 } from './worker-stages';
+
+const execFileAsync = promisify(execFile);
+
+/** Time between probes of a dependency that is down. */
+const DEPENDENCY_PROBE_INTERVAL_MS = 1_000;
 
 export const WORKER_STAGES = ['ingest', 'frame-extractor', 'face-cropper', 'detector-workers', 'aggregator', 'all'] as const;
 export type WorkerStage = (typeof WORKER_STAGES)[number];
 
-const STARTERS: Record<Exclude<WorkerStage, 'all'>, (ctx: WorkerContext) => Promise<Closable[]>> = {
+const STARTERS: Record<Exclude<WorkerStage, 'all'>, (ctx: WorkerContext) => Promise<Started>> = {
   // Downstream first, so that nothing is produced before its consumer can take it.
   aggregator: startAggregator,
   'detector-workers': startDetectorWorkers,
@@ -71,19 +85,34 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     throw new CliError(`cannot connect to RabbitMQ at ${redact(config.amqpUrl)}: ${(error as Error).message}`, EXIT.infrastructure);
   }
   const bucket = new S3Storage(s3StorageOptionsFromConfig(config));
-  const started: Closable[] = [];
+  const stages = stage === 'all' ? (Object.keys(STARTERS) as Array<Exclude<WorkerStage, 'all'>>) : [stage as Exclude<WorkerStage, 'all'>];
+  const ffmpegNeeded = stages.includes('frame-extractor');
+  let gaveUp: InfrastructureError | undefined;
+  let stopRequested!: () => void;
+  const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
+  const health = new WorkerHealth({
+    probes: {
+      storage: () => bucket.ping(),
+      reports: () => bucket.ping(),
+      ...(ffmpegNeeded ? { ffmpeg: () => checkFfmpeg(config) } : {}),
+    },
+    probeIntervalMs: DEPENDENCY_PROBE_INTERVAL_MS,
+    giveUpAfterMs: config.dependencyGiveUpMs,
+    onGiveUp: (error) => {
+      gaveUp = error;
+      stopRequested();
+    },
+    logger,
+  });
+  const started: Started[] = [];
   const shutdown = async () => {
     logger.info('Shutting down: no new work; finishing or handing back what is in flight.', { graceMs: config.shutdownGraceMs });
-    const stopStages = (async () => {
-      for (const part of started.reverse()) await part.close().catch((e: Error) => logger.warn('Stop failed.', { error: e.message }));
-    })();
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace-over'>((resolve) => (timer = setTimeout(() => resolve('grace-over'), config.shutdownGraceMs)));
-    if ((await Promise.race([stopStages, graceOver])) === 'grace-over') {
-      // Closing the connection hands the unacknowledged messages back to the broker.
-      logger.warn('Grace time over: handing back the work still in flight.');
-    }
-    clearTimeout(timer);
+    // 1. Stop consuming everywhere at once; in-flight handlers get the grace time, then are aborted and hand back.
+    const consumers = started.flatMap((s) => s.consumers);
+    await Promise.all(consumers.map((c) => c.close(config.shutdownGraceMs).catch((e: Error) => logger.warn('Stop failed.', { error: e.message }))));
+    // 2. Only now the models they used, 3. then the connections.
+    for (const resource of started.flatMap((s) => s.resources)) await resource.close().catch((e: Error) => logger.warn('Closing a model failed.', { error: e.message }));
+    health.close();
     await transport.close();
     bucket.close();
     await metricsServer?.close();
@@ -91,28 +120,60 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   };
 
   try {
+    await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, bucket, logger, metrics, servedDetectors: served };
-    const stages = stage === 'all' ? Object.values(STARTERS) : [STARTERS[stage as Exclude<WorkerStage, 'all'>]];
-    for (const start of stages) started.push(...(await start(ctx)));
+    const ctx: WorkerContext = { config, transport, bucket, logger, metrics, servedDetectors: served, health };
+    // Downstream first, so that nothing is produced before its consumer can take it.
+    for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
   } catch (error) {
     await shutdown();
     throw new CliError(`cannot start the ${stage} worker: ${(error as Error).message}`, EXIT.infrastructure, { cause: error });
   }
   logger.info('Worker ready.', { namespace: config.namespace, bucket: config.s3Bucket, detectors: served, metricsPort: metricsServer?.port });
 
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      logger.info('Signal received.', { signal });
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolve();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info('Signal received.', { signal });
+    stopRequested();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  await stopping;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
   await shutdown();
+  if (gaveUp) {
+    throw new CliError(`stopped: ${gaveUp.dependency} stayed unusable for ${config.dependencyGiveUpMs} ms (${describeError(gaveUp)})`, EXIT.infrastructure);
+  }
   return EXIT.ok;
+}
+
+/** The order stages start in: downstream first. */
+const STARTER_ORDER: Array<Exclude<WorkerStage, 'all'>> = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'];
+
+/**
+ * What a worker needs before it takes any message: the bucket, and ffmpeg for a frame
+ * extractor (the broker was reached already). A worker that cannot work must not consume
+ * the videos' attempts: it exits with status 3 instead.
+ */
+async function checkDependencies(bucket: S3Storage, ffmpegConfig: DeepsiftConfig | undefined, logger: Logger): Promise<void> {
+  try {
+    await bucket.ping();
+  } catch (error) {
+    throw new Error(`the bucket is out of reach: ${describeError(error)}`, { cause: error });
+  }
+  if (ffmpegConfig) await checkFfmpeg(ffmpegConfig);
+  logger.debug('Dependencies checked.');
+}
+
+/** Rejects unless ffmpeg and ffprobe run. */
+async function checkFfmpeg(config: DeepsiftConfig): Promise<void> {
+  for (const tool of [config.ffmpegPath, config.ffprobePath]) {
+    try {
+      await execFileAsync(tool, ['-version'], { timeout: 10_000 });
+    } catch (error) {
+      throw new InfrastructureError('ffmpeg', `${tool} does not run (${describeError(error)}); install ffmpeg or set DEEPSIFT_FFMPEG / DEEPSIFT_FFPROBE`, { cause: error });
+    }
+  }
 }
 
 /** The URL without its password, for messages. */

@@ -10,6 +10,7 @@ import {
   type Logger,
   type PipelineMetrics,
   type S3Storage,
+  type WorkerHealth,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
 import { DetectorWorker } from '../detector-workers';
@@ -25,6 +26,17 @@ export interface Closable {
   close(): Promise<void>;
 }
 
+/** A consumer of work: stopped first on shutdown, within the grace time. */
+export interface Drainable {
+  close(graceMs?: number): Promise<void>;
+}
+
+/** What a stage starter started: consumers, stopped first, then the resources they used (models). */
+export interface Started {
+  consumers: Drainable[];
+  resources: Closable[];
+}
+
 /** What every worker stage is built from. */
 export interface WorkerContext {
   config: DeepsiftConfig;
@@ -34,10 +46,11 @@ export interface WorkerContext {
   metrics: PipelineMetrics;
   /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
   servedDetectors: string[];
+  health: WorkerHealth;
 }
 
 /** Ingest: crawler jobs, bucket notifications and, if configured, polling of `incoming/`. */
-export async function startIngest(ctx: WorkerContext): Promise<Closable[]> {
+export async function startIngest(ctx: WorkerContext): Promise<Started> {
   const { config, transport, bucket, logger, metrics } = ctx;
   const ingest = new ObjectIngest(
     { transport, logger, metrics, bucket },
@@ -59,75 +72,79 @@ export async function startIngest(ctx: WorkerContext): Promise<Closable[]> {
     }
   };
   const policy = { prefetch: 4, retryPolicy: DEFAULT_RETRY_POLICY };
-  const started: Closable[] = [
+  const consumers: Drainable[] = [
     wrap(await transport.consumeExternal(EXTERNAL_QUEUES.crawlerJobs.name, counted((b) => ingest.handleCrawlerJob(b)), policy)),
     wrap(await transport.consumeExternal(EXTERNAL_QUEUES.bucketEvents.name, counted((b) => ingest.handleS3Event(b)), policy)),
   ];
   if (config.s3PollIntervalMs > 0) {
     const poller = new S3Poller({ storage: bucket, logger }, { onObject: (object) => ingest.submitObject(object.key, {}) });
     poller.start(config.s3PollIntervalMs);
-    started.push({ close: async () => poller.stop() });
+    consumers.push({ close: async () => poller.stop() });
   }
-  return started;
+  return { consumers, resources: [] };
 }
 
 /** Frame extractor: videos from the bucket, frames to the work area. */
-export async function startFrameExtractor(ctx: WorkerContext): Promise<Closable[]> {
-  const { config, transport, bucket, logger, metrics } = ctx;
+export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> {
+  const { config, transport, bucket, logger, metrics, health } = ctx;
   const concurrency = config.videoConcurrency;
-  const stage = new FrameExtractorStage({ transport, logger, metrics, work: bucket, videos: bucket }, {
+  const stage = new FrameExtractorStage({ transport, logger, metrics, health, work: bucket, videos: bucket }, {
     framesPerVideo: config.framesPerVideo,
     allowFileSources: false,
     limits: { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels },
     concurrency,
     decoderThreads: decoderThreadsFor(concurrency),
     ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+    deadlineMs: config.decodeDeadlineMs,
   });
   await stage.start();
-  return [stage];
+  return { consumers: [stage], resources: [] };
 }
 
 /** Face cropper: its face detector, and the crop formats of every detector of the deployment. */
-export async function startFaceCropper(ctx: WorkerContext): Promise<Closable[]> {
-  const { config, transport, bucket, logger, metrics } = ctx;
+export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
+  const { config, transport, bucket, logger, metrics, health } = ctx;
   const manifests = await detectorManifests(config.detectors);
   const { detector, model } = await loadFaceDetector(config, logger);
   const stage = new FaceCropperStage(
-    { transport, logger, metrics, work: bucket, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
+    { transport, logger, metrics, health, work: bucket, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
     {
       tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
       concurrency: 1,
+      deadlineMs: config.stageDeadlineMs,
     },
   );
   await stage.start();
-  return [stage, { close: () => detector.close() }];
+  return { consumers: [stage], resources: [{ close: () => detector.close() }] };
 }
 
 /** Detector workers: one consumer (and queue) per served detector. */
-export async function startDetectorWorkers(ctx: WorkerContext): Promise<Closable[]> {
-  const { config, transport, bucket, logger, metrics } = ctx;
+export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started> {
+  const { config, transport, bucket, logger, metrics, health } = ctx;
   const detectors = await loadDetectors(config, ctx.servedDetectors, logger);
-  const started: Closable[] = [];
+  const started: Started = { consumers: [], resources: [] };
   for (const detector of detectors) {
-    const worker = new DetectorWorker({ transport, logger, metrics, work: bucket }, detector, {
+    const worker = new DetectorWorker({ transport, logger, metrics, health, work: bucket }, detector, {
       batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
       batchMaxWaitMs: config.batchMaxWaitMs,
       prefetch: 4,
+      deadlineMs: config.stageDeadlineMs,
     }, cropSpecOf(config, detector.manifest).margin);
     await worker.start();
-    started.push(worker, { close: () => detector.close() });
+    started.consumers.push(worker);
+    started.resources.push({ close: () => detector.close() });
   }
   return started;
 }
 
 /** Aggregator: reports to `reports/`, announced on the results exchange; dead letters become failed reports. */
-export async function startAggregator(ctx: WorkerContext): Promise<Closable[]> {
-  const { config, transport, bucket, logger, metrics } = ctx;
+export async function startAggregator(ctx: WorkerContext): Promise<Started> {
+  const { config, transport, bucket, logger, metrics, health } = ctx;
   const settings = reportSettingsOf(config, await detectorManifests(config.detectors));
   const aggregator = new AggregatorStage(
     {
-      transport, logger, metrics, reports: bucket, reportPrefix: 'reports/', work: bucket,
+      transport, logger, metrics, health, reports: bucket, reportPrefix: 'reports/', work: bucket, state: bucket,
       announce: (a) => transport.announce(announcementKey(a.status, a.label), a),
     },
     settings,
@@ -135,14 +152,15 @@ export async function startAggregator(ctx: WorkerContext): Promise<Closable[]> {
       prefetch: 16,
       partialReportTimeoutMs: config.partialReportTimeoutMs,
       sweepIntervalMs: Math.min(30_000, Math.max(1_000, Math.floor(config.partialReportTimeoutMs / 4))),
+      deadlineMs: config.stageDeadlineMs,
     },
   );
-  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, work: bucket });
+  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, health, work: bucket });
   await aggregator.start();
   await deadLetters.start();
-  return [deadLetters, aggregator];
+  return { consumers: [deadLetters, aggregator], resources: [] };
 }
 
-function wrap(subscription: { cancel(): Promise<void> }): Closable {
-  return { close: () => subscription.cancel() };
+function wrap(subscription: { cancel(graceMs?: number): Promise<void> }): Drainable {
+  return { close: (graceMs) => subscription.cancel(graceMs) };
 }

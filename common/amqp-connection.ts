@@ -49,6 +49,9 @@ export class AmqpConnection {
   private failedAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private readonly waiters = new Set<Waiter>();
+  /** Why the broker blocks publishing (a memory or disk alarm), while it does. */
+  private blockedReason: string | undefined;
+  private readonly unblockWaiters = new Set<() => void>();
 
   private constructor(
     private readonly url: string,
@@ -103,11 +106,30 @@ export class AmqpConnection {
     });
   }
 
+  /** Why the broker blocks publishing right now (a resource alarm), or undefined. */
+  get blocked(): string | undefined {
+    return this.blockedReason;
+  }
+
+  /** Resolves once the broker accepts publishing again (or the connection is replaced or closed). */
+  whenUnblocked(): Promise<void> {
+    if (this.blockedReason === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.unblockWaiters.add(resolve));
+  }
+
+  private setBlocked(reason: string | undefined): void {
+    this.blockedReason = reason;
+    if (reason !== undefined) return;
+    for (const resolve of this.unblockWaiters) resolve();
+    this.unblockWaiters.clear();
+  }
+
   /** Closes the connection for good; waiters are rejected with `TransportClosedError`. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    this.setBlocked(undefined);
     for (const waiter of this.waiters) waiter.reject(new TransportClosedError());
     this.waiters.clear();
     const model = this.model;
@@ -122,10 +144,17 @@ export class AmqpConnection {
     let lost = false;
     // amqplib emits 'error' before 'close'; without a listener it would crash the process.
     model.on('error', (error: unknown) => this.logger.warn('Broker connection error.', { error: describeError(error) }));
-    model.on('blocked', (reason: unknown) => this.logger.warn('The broker blocks publishing.', { reason: String(reason) }));
-    model.on('unblocked', () => this.logger.info('The broker accepts publishing again.'));
+    model.on('blocked', (reason: unknown) => {
+      this.logger.warn('The broker blocks publishing.', { reason: String(reason) });
+      if (model === this.model) this.setBlocked(String(reason));
+    });
+    model.on('unblocked', () => {
+      this.logger.info('The broker accepts publishing again.');
+      if (model === this.model) this.setBlocked(undefined);
+    });
     model.on('close', () => {
       lost = true;
+      if (model === this.model) this.setBlocked(undefined);
       this.onClose(model);
     });
     try {

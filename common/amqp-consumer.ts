@@ -1,19 +1,24 @@
 /**
  * One `AmqpTransport.consume` call: a channel of its own with a bounded prefetch, manual
- * acknowledgements after the handler resolved, and the settle rules of `Transport`:
- * retries go to a delay queue, given-up messages to the dead-letter queue, each copy
+ * acknowledgements after the handler resolved, and the settle rules of `Transport`
+ * (`settleFailure`): retries and handed-back messages go to a shared delay tier that
+ * expires back into the queue, given-up messages to the dead-letter queue, each copy
  * confirmed by the broker before the original is acknowledged.
  */
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { copyOptions, deadLetterOf, deliveryCountOf, type CopyHeaders } from './amqp-headers';
 import { TransportClosedError, type AmqpConnection, type ReconnectOptions } from './amqp-connection';
 import type { ConfirmedPublisher } from './amqp-publisher';
-import { declareRetryQueues, isDeadLetterQueue, retryTierFor, type AmqpNames } from './amqp-topology';
+import { isDeadLetterQueue, retryTierFor, type AmqpNames } from './amqp-topology';
 import { parseEnvelope } from './envelope';
-import { describeError, InvalidMessageError, VideoRejectedError } from './errors';
+import { describeError } from './errors';
+import { settleFailure } from './failure-policy';
+import { InFlightHandlers } from './in-flight-handlers';
 import type { Logger } from './logger';
-import { nextRetryDelayMs } from './retry-policy';
 import type { ConsumeOptions, Delivery, ExternalDelivery } from './transport';
+
+/** Messages whose failed settlements a consumer remembers. */
+const UNSETTLED_MEMORY = 10_000;
 
 /** What a consumer hands its handler: an envelope, or the raw bytes of an external message. */
 type AnyDelivery = Delivery | ExternalDelivery;
@@ -30,6 +35,8 @@ export interface ConsumerContext {
   connectTimeoutMs: number;
   /** Queues that receive copies of dead letters (`QueueSpec.deadLettersOf`): their reasons are read too. */
   deadLetterReaders: ReadonlySet<string>;
+  /** Declares a queue's topology again (the broker lost it, or someone deleted the queue). */
+  redeclare(queue: string): Promise<void>;
   logger: Logger;
 }
 
@@ -46,7 +53,9 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
   private active = true;
   private restartAttempts = 0;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new InFlightHandlers();
+  /** Message id → settlements that failed, most recent last (bounded by `UNSETTLED_MEMORY`). */
+  private readonly unsettled = new Map<string, number>();
   private readonly isDeadLetterQueue: boolean;
   private readonly log: Logger;
 
@@ -72,9 +81,16 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
     }
   }
 
+  /** Whether messages are being taken: started, not stopped, and the channel is up. */
+  get consuming(): boolean {
+    return this.active && this.state?.open === true;
+  }
+
   /**
    * Stops taking messages and waits for the handlers in flight, at most `graceMs` (no
-   * limit when absent); then closes the channel, so unsettled messages go back to the queue.
+   * limit when absent); then aborts those left, which hand their messages back without
+   * spending an attempt, and closes the channel (whatever is still unsettled returns to
+   * the queue).
    */
   async stop(graceMs?: number): Promise<void> {
     this.active = false;
@@ -83,17 +99,13 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
     if (state?.open && state.consumerTag) {
       await state.channel.cancel(state.consumerTag).catch(() => undefined);
     }
-    const settled = Promise.allSettled([...this.inFlight]);
-    let graceTimer: NodeJS.Timeout | undefined;
-    if (graceMs === undefined) await settled;
-    else await Promise.race([settled, new Promise((resolve) => (graceTimer = setTimeout(resolve, graceMs)))]);
-    clearTimeout(graceTimer);
-    if (this.inFlight.size > 0) this.log.warn('Stopped with handlers still running; their messages will be redelivered.', { inFlight: this.inFlight.size });
+    const left = await this.inFlight.drain(graceMs);
+    if (left > 0) this.log.warn('Stopped with handlers still running; the broker will redeliver their messages.', { inFlight: left });
     if (state?.open) await state.channel.close().catch(() => undefined);
   }
 
   private async open(): Promise<void> {
-    const { connection, names, retryDelayTiersMs } = this.context;
+    const { connection, names } = this.context;
     const model = await connection.ready(this.context.connectTimeoutMs);
     const channel = await model.createChannel();
     const state: ChannelState = { channel, open: true };
@@ -107,7 +119,6 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
       await channel.checkQueue(names.queue(this.queue)).catch((error: unknown) => {
         throw new Error(`queue "${this.queue}" is not declared`, { cause: error });
       });
-      await declareRetryQueues(channel, names, this.queue, retryDelayTiersMs);
       await channel.prefetch(this.options.prefetch);
       const reply = await channel.consume(names.queue(this.queue), (message) => this.onMessage(state, message), { noAck: false });
       state.consumerTag = reply.consumerTag;
@@ -133,12 +144,12 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
     this.scheduleRestart();
   }
 
-  private scheduleRestart(): void {
+  private scheduleRestart(before?: () => Promise<void>): void {
     const { initialDelayMs, maxDelayMs } = this.context.reconnect;
     const delayMs = Math.min(maxDelayMs, initialDelayMs * 2 ** this.restartAttempts);
     this.restartTimer = setTimeout(() => {
       if (!this.active) return;
-      this.open().then(
+      (before ?? (async () => undefined))().then(() => this.open()).then(
         () => {
           this.restartAttempts = 0;
           this.log.info('Consumer restarted.');
@@ -147,7 +158,7 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
           if (!this.active || error instanceof TransportClosedError) return;
           this.restartAttempts += 1;
           this.log.warn('Consumer restart failed; trying again.', { attempt: this.restartAttempts, error: describeError(error) });
-          this.scheduleRestart();
+          this.scheduleRestart(before);
         },
       );
     }, delayMs);
@@ -155,8 +166,12 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
 
   private onMessage(state: ChannelState, message: ConsumeMessage | null): void {
     if (message === null) {
-      // The broker cancelled us (the queue was deleted): the channel stays open but idle.
-      this.log.warn('The broker cancelled the consumer.');
+      // The broker cancelled us (the queue was deleted or its leader moved): an idle channel
+      // would look healthy for ever, so declare the queue again and start over.
+      this.log.warn('The broker cancelled the consumer; declaring the queue again and restarting.');
+      if (state === this.state) this.state = undefined;
+      void state.channel.close().catch(() => undefined);
+      if (this.active) this.scheduleRestart(() => this.context.redeclare(this.queue));
       return;
     }
     if (!this.active) {
@@ -164,18 +179,33 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
       this.settle(state, message, 'requeue');
       return;
     }
-    const run = this.handle(state, message).catch((error: unknown) => {
-      this.log.error('Message could not be settled; the broker will redeliver it.', { error: describeError(error) });
-      this.settle(state, message, 'requeue');
-    });
-    this.inFlight.add(run);
-    void run.finally(() => this.inFlight.delete(run));
+    void this.inFlight.track((signal) =>
+      this.handle(state, message, signal).catch((error: unknown) => {
+        // The copy could not be confirmed (broker trouble). Whether the broker counts a
+        // requeue towards the delivery limit depends on its version, so count here too: a
+        // message that can never be settled is rejected (the broker dead-letters it) at the limit.
+        const failures = this.countUnsettled(message);
+        const giveUp = failures >= this.context.deliveryLimit;
+        this.log.error(giveUp ? 'Message could not be settled too often; rejecting it to its dead-letter queue.' : 'Message could not be settled; the broker will redeliver it.', { failures, error: describeError(error) });
+        this.settle(state, message, giveUp ? 'reject' : 'requeue');
+      }),
+    );
   }
 
-  private async handle(state: ChannelState, message: ConsumeMessage): Promise<void> {
+  /** Failed settlements of the same message (by message id) seen by this consumer, this one included. */
+  private countUnsettled(message: ConsumeMessage): number {
+    const id = String(message.properties.messageId ?? message.fields.deliveryTag);
+    const count = (this.unsettled.get(id) ?? 0) + 1;
+    this.unsettled.delete(id);
+    this.unsettled.set(id, count);
+    if (this.unsettled.size > UNSETTLED_MEMORY) this.unsettled.delete(this.unsettled.keys().next().value!);
+    return count;
+  }
+
+  private async handle(state: ChannelState, message: ConsumeMessage, signal: AbortSignal): Promise<void> {
     let delivery: D;
     try {
-      delivery = this.deliveryOf(message);
+      delivery = this.deliveryOf(message, signal);
     } catch (error) {
       await this.deadLetter(state, message, `INVALID_MESSAGE: ${describeError(error)}`);
       return;
@@ -189,12 +219,12 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
     this.settle(state, message, 'ack');
   }
 
-  private deliveryOf(message: ConsumeMessage): D {
+  private deliveryOf(message: ConsumeMessage, signal: AbortSignal): D {
     const { headers } = message.properties;
     const deliveryCount = deliveryCountOf(headers, this.queue);
     const delivery = (this.external
-      ? { body: message.content, deliveryCount }
-      : { envelope: parseEnvelope(message.content), deliveryCount }) as D;
+      ? { body: message.content, deliveryCount, signal }
+      : { envelope: parseEnvelope(message.content), deliveryCount, signal }) as D;
     if (this.isDeadLetterQueue || this.context.deadLetterReaders.has(this.queue)) {
       const dead = deadLetterOf(headers, this.context.deliveryLimit, (q) => this.context.names.transportQueue(q));
       if (dead) {
@@ -206,24 +236,23 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
   }
 
   private async settleFailure(state: ChannelState, message: ConsumeMessage, delivery: D, error: unknown): Promise<void> {
-    if (error instanceof InvalidMessageError || error instanceof VideoRejectedError) {
-      await this.deadLetter(state, message, `${error.code}: ${error.message}`);
+    const settlement = settleFailure(error, delivery.deliveryCount, this.options.retryPolicy);
+    if (settlement.action === 'dead-letter') {
+      await this.deadLetter(state, message, settlement.reason);
       return;
     }
-    const delayMs = nextRetryDelayMs(this.options.retryPolicy, delivery.deliveryCount);
-    if (delayMs === undefined) {
-      await this.deadLetter(state, message, `RETRIES_EXHAUSTED: ${describeError(error)}`);
-      return;
-    }
-    const tierMs = retryTierFor(this.context.retryDelayTiersMs, delayMs);
-    const copy: CopyHeaders = { attempt: { queue: this.queue, count: delivery.deliveryCount + 1 } };
+    // A retry counts the next attempt; a handed-back message keeps the attempt it had.
+    const attempt = settlement.action === 'retry' ? settlement.attempt : delivery.deliveryCount;
+    const tierMs = retryTierFor(this.context.retryDelayTiersMs, settlement.delayMs);
+    const copy: CopyHeaders = { attempt: { queue: this.queue, count: attempt } };
     // A dead letter that is retried keeps its reason, whether we or the broker wrote it.
     if (delivery.deadLetterReason !== undefined) {
       copy.deadLetter = { reason: delivery.deadLetterReason, queue: delivery.deadLetterQueue ?? '' };
     }
     if (!this.stillOwned(state)) return;
-    await this.context.publisher.publish('', this.context.names.retryQueue(this.queue, tierMs), message.content, copyOptions(message.properties, copy));
-    this.log.debug('Message will be retried.', { attempt: delivery.deliveryCount, delayMs: tierMs, error: describeError(error) });
+    const tier = this.context.names.retryTier(tierMs);
+    await this.context.publisher.publish(tier, this.queue, message.content, copyOptions(message.properties, copy));
+    this.log.debug(settlement.action === 'retry' ? 'Message will be retried.' : 'Message handed back.', { attempt, delayMs: tierMs, error: describeError(error) });
     this.settle(state, message, 'ack');
   }
 
@@ -248,12 +277,12 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
     return state.open;
   }
 
-  /** Acks (or requeues) on the delivery's own channel, if it is still open. */
-  private settle(state: ChannelState, message: ConsumeMessage, how: 'ack' | 'requeue'): void {
+  /** Acks, requeues or rejects (to the dead-letter queue) on the delivery's own channel, if it is still open. */
+  private settle(state: ChannelState, message: ConsumeMessage, how: 'ack' | 'requeue' | 'reject'): void {
     if (!this.stillOwned(state)) return;
     try {
       if (how === 'ack') state.channel.ack(message);
-      else state.channel.nack(message, false, true);
+      else state.channel.nack(message, false, how === 'requeue');
     } catch (error) {
       // The channel is closing (amqplib refuses to send): the broker redelivers the message.
       this.log.debug('Could not settle on a closing channel.', { how, error: describeError(error) });

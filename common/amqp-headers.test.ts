@@ -81,11 +81,12 @@ describe('retryTierFor', () => {
 
 describe('AmqpNames', () => {
   it('prefixes every name with the namespace', () => {
-    expect([names.pipelineExchange, names.deadExchange, names.queue('q.dead'), names.retryQueue('q', 50)]).toEqual([
+    expect([names.pipelineExchange, names.deadExchange, names.queue('q.dead'), names.retryTier(50), names.requeueExchange]).toEqual([
       'ns.pipeline',
       'ns.dead',
       'ns.q.dead',
-      'ns.retry.q.50',
+      'ns.retry.50',
+      'ns.requeue',
     ]);
     expect(() => new AmqpNames('bad name')).toThrow('invalid AMQP namespace');
   });

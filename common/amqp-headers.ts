@@ -113,10 +113,12 @@ export function deadLetterOf(
   const deaths: unknown = headers?.[AMQP_HEADERS.death];
   if (!Array.isArray(deaths)) return undefined;
   // RabbitMQ 3.10 writes `delivery_limit` (not listed in @types/amqplib's XDeath).
-  const death = deaths.find((d: { reason?: unknown }) => d?.reason === 'delivery_limit') as { queue?: unknown } | undefined;
+  const death = deaths.find((d: { reason?: unknown }) => d?.reason === 'delivery_limit' || d?.reason === 'rejected') as { queue?: unknown; reason: string } | undefined;
   if (!death) return undefined;
   return {
-    reason: `DELIVERY_LIMIT: delivered ${deliveryLimit + 1} times without an acknowledgement`,
+    reason: death.reason === 'rejected'
+      ? `UNSETTLED: could not be acknowledged or copied ${deliveryLimit} times (broker trouble)`
+      : `DELIVERY_LIMIT: delivered ${deliveryLimit + 1} times without an acknowledgement`,
     queue: typeof death.queue === 'string' ? toTransportQueue(death.queue) : undefined,
   };
 }

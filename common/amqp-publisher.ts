@@ -13,6 +13,13 @@ import { UnroutableError } from './transport';
 
 /** Time between attempts after a nack (a full `reject-publish` queue) or a lost channel. */
 const RETRY_BACKOFF_MS = { initial: 25, max: 1_000 };
+/** Longest wait for one attempt's confirm: a broker that never answers is asked again. */
+export const PUBLISH_ATTEMPT_TIMEOUT_MS = 5_000;
+
+/** One attempt got no confirm in time. Transient: the publish is tried again until its deadline. */
+class ConfirmTimeoutError extends Error {
+  override readonly name = 'ConfirmTimeoutError';
+}
 
 type Outcome = 'confirmed' | 'returned';
 
@@ -32,19 +39,31 @@ export class ConfirmedPublisher {
    * Publishes `content` and resolves once the broker confirmed it. Rejects with
    * `UnroutableError` when no queue is bound to the routing key, and with
    * `BrokerUnavailableError` (retryable) when no confirm came within the timeout: a lost
-   * channel or a nack is retried until then, so a message may reach a queue twice.
+   * channel, a nack or an attempt without a confirm within `PUBLISH_ATTEMPT_TIMEOUT_MS`
+   * is retried until then, so a message may reach a queue twice. While the broker blocks
+   * publishing (a memory or disk alarm) it waits for the unblock instead. Aborting
+   * `signal` rejects with its reason.
    */
-  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish): Promise<void> {
+  async publish(exchange: string, routingKey: string, content: Buffer, options: Options.Publish, signal?: AbortSignal): Promise<void> {
     const deadline = Date.now() + this.timeoutMs;
     let backoffMs = RETRY_BACKOFF_MS.initial;
     let lastError: unknown;
     while (Date.now() < deadline) {
+      signal?.throwIfAborted();
       try {
         const model = await this.connection.ready(deadline - Date.now());
-        const outcome = await this.publishOnce(await this.channelFor(model), exchange, routingKey, content, options);
+        if (this.connection.blocked !== undefined) {
+          lastError = new Error(`the broker blocks publishing: ${this.connection.blocked}`);
+          await raceDeadline(this.connection.whenUnblocked(), deadline - Date.now(), signal);
+          continue;
+        }
+        const attemptMs = Math.min(PUBLISH_ATTEMPT_TIMEOUT_MS, Math.max(1, deadline - Date.now()));
+        const confirmed = this.publishOnce(await this.channelFor(model), exchange, routingKey, content, options);
+        const outcome = await raceDeadline(confirmed, attemptMs, signal, () => new ConfirmTimeoutError(`no confirm within ${attemptMs} ms`));
         if (outcome === 'returned') throw new UnroutableError(routingKey);
         return;
       } catch (error) {
+        if (signal?.aborted) throw signal.reason;
         if (!isTransient(error)) throw error;
         lastError = error;
         this.logger.debug('Publish not confirmed; trying again.', { exchange, routingKey, error: describeError(error) });
@@ -106,4 +125,37 @@ function isTransient(error: unknown): boolean {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * `promise`'s outcome, unless `ms` pass first (rejects with `onTimeout()`, or resolves
+ * undefined without one) or `signal` aborts (rejects with its reason).
+ */
+function raceDeadline<T>(promise: Promise<T>, ms: number, signal?: AbortSignal, onTimeout?: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      if (onTimeout) reject(onTimeout());
+      else resolve(undefined as T);
+    }, Math.max(0, ms));
+    const onAbort = () => {
+      cleanup();
+      reject(signal!.reason);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (error: unknown) => {
+        cleanup();
+        reject(error);
+      },
+    );
+  });
 }

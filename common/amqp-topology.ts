@@ -7,11 +7,19 @@
  *                               dead-letters a message it delivered too often to <ns>.dead
  *   <ns>.dead                   direct exchange; routing key = the origin queue's name
  *   <ns>.<queue>.dead           quorum queue holding the dead letters of <queue>
- *   <ns>.retry.<queue>.<ms>     quorum queue with a message TTL of <ms>: a failed message
- *                               waits there, then the broker moves it back to <ns>.<queue>
+ *   <ns>.retry.<ms>             fanout exchange and quorum queue with a message TTL of <ms>,
+ *                               one per delay tier, shared by every queue: a failed message
+ *                               is published there with its own queue's name as routing
+ *                               key, waits, and expires into <ns>.requeue with that key
+ *   <ns>.requeue                direct exchange; every queue (and dead-letter queue) is bound
+ *                               to it by its own name, so a retried message finds its way back
  *   <ns>.<external>             fanout exchange feeding a queue from outside (crawler jobs,
  *                               S3 notifications); its messages are raw bytes
  *   <ns>.results                topic exchange announcing reports (see `announce`)
+ *
+ * Sharing the tiers keeps a deployment at about 20 quorum queues (two per stage queue plus
+ * four tiers) instead of 48: a broker's file handles, not its CPU, bound how many quorum
+ * queues it can hold (RabbitMQ with 1,024 handles stops at about 330).
  *
  * Every queue is a quorum queue with at-least-once dead-lettering, which RabbitMQ 3.10
  * supports only together with `x-overflow: reject-publish`: a message that expires or
@@ -57,9 +65,14 @@ export class AmqpNames {
     return `${this.namespace}.${name}`;
   }
 
-  /** The retry queue of a transport queue for one delay tier. */
-  retryQueue(name: string, delayMs: number): string {
-    return `${this.namespace}.retry.${name}.${delayMs}`;
+  /** The retry queue (and the fanout exchange in front of it) of one delay tier. */
+  retryTier(delayMs: number): string {
+    return `${this.namespace}.retry.${delayMs}`;
+  }
+
+  /** The exchange through which expired retries return to their queues (routing key = transport queue). */
+  get requeueExchange(): string {
+    return `${this.namespace}.requeue`;
   }
 
   /** The transport queue name of a broker queue, or the name unchanged if it is not ours. */
@@ -81,21 +94,34 @@ export function retryTierFor(tiersMs: readonly number[], delayMs: number): numbe
 }
 
 /** Arguments every quorum queue gets: at-least-once dead-lettering needs reject-publish. */
-function quorumArguments(deadLetter?: { exchange: string; routingKey: string }): Record<string, unknown> {
+function quorumArguments(deadLetter?: { exchange: string; routingKey?: string }): Record<string, unknown> {
   const args: Record<string, unknown> = { 'x-queue-type': 'quorum', 'x-overflow': 'reject-publish' };
   if (deadLetter) {
     args['x-dead-letter-exchange'] = deadLetter.exchange;
-    args['x-dead-letter-routing-key'] = deadLetter.routingKey;
+    if (deadLetter.routingKey !== undefined) args['x-dead-letter-routing-key'] = deadLetter.routingKey;
     args['x-dead-letter-strategy'] = 'at-least-once';
   }
   return args;
 }
 
-/** Declares the namespace's exchanges: pipeline, dead letters, results. Idempotent. */
-export async function declareExchanges(channel: Channel, names: AmqpNames): Promise<void> {
+/**
+ * Declares what the namespace's queues share: the pipeline, dead-letter, results and
+ * requeue exchanges and the retry tiers. Idempotent.
+ */
+export async function declareSharedTopology(channel: Channel, names: AmqpNames, tiersMs: readonly number[]): Promise<void> {
   await channel.assertExchange(names.pipelineExchange, 'direct', { durable: true });
   await channel.assertExchange(names.deadExchange, 'direct', { durable: true });
   await channel.assertExchange(names.resultsExchange, 'topic', { durable: true });
+  await channel.assertExchange(names.requeueExchange, 'direct', { durable: true });
+  for (const delayMs of tiersMs) {
+    const tier = names.retryTier(delayMs);
+    // No dead-letter routing key: an expired message keeps the key it was published with.
+    const args = quorumArguments({ exchange: names.requeueExchange });
+    args['x-message-ttl'] = delayMs;
+    await channel.assertExchange(tier, 'fanout', { durable: true });
+    await channel.assertQueue(tier, { durable: true, arguments: args });
+    await channel.bindQueue(tier, tier, '');
+  }
 }
 
 /** Declares a queue, its bindings and its dead-letter queue. Idempotent. */
@@ -111,6 +137,7 @@ export async function declareQueueTopology(
   }
   await channel.assertQueue(names.queue(dead), { durable: true, arguments: quorumArguments() });
   await channel.bindQueue(names.queue(dead), names.deadExchange, spec.name);
+  await channel.bindQueue(names.queue(dead), names.requeueExchange, dead);
   const args = quorumArguments({ exchange: names.deadExchange, routingKey: spec.name });
   args['x-delivery-limit'] = deliveryLimit;
   // Quorum queues accept the publish that reaches the limit and nack those after it
@@ -126,24 +153,20 @@ export async function declareQueueTopology(
   for (const routingKey of spec.bindings) {
     await channel.bindQueue(names.queue(spec.name), names.pipelineExchange, routingKey);
   }
+  await channel.bindQueue(names.queue(spec.name), names.requeueExchange, spec.name);
 }
 
-/** Declares the retry queues of a transport queue: each expires back into the queue. */
-export async function declareRetryQueues(
-  channel: Channel,
-  names: AmqpNames,
-  queue: string,
-  tiersMs: readonly number[],
-): Promise<void> {
-  for (const delayMs of tiersMs) {
-    const args = quorumArguments({ exchange: '', routingKey: names.queue(queue) });
-    args['x-message-ttl'] = delayMs;
-    await channel.assertQueue(names.retryQueue(queue, delayMs), { durable: true, arguments: args });
-  }
+/** The broker queues of a spec: the queue and its dead-letter queue. */
+export function brokerQueuesOf(names: AmqpNames, spec: QueueSpec): string[] {
+  return [names.queue(spec.name), names.queue(deadLetterQueueName(spec.name))];
 }
 
-/** Every broker queue that `declareQueueTopology` and `declareRetryQueues` may create for a spec. */
-export function brokerQueuesOf(names: AmqpNames, spec: QueueSpec, tiersMs: readonly number[]): string[] {
-  const dead = deadLetterQueueName(spec.name);
-  return [spec.name, dead].flatMap((q) => [names.queue(q), ...tiersMs.map((ms) => names.retryQueue(q, ms))]);
+/** The broker queues a namespace shares between its specs: one per retry tier. */
+export function sharedBrokerQueues(names: AmqpNames, tiersMs: readonly number[]): string[] {
+  return tiersMs.map((ms) => names.retryTier(ms));
+}
+
+/** The exchanges a namespace declares besides the external ones. */
+export function sharedExchanges(names: AmqpNames, tiersMs: readonly number[]): string[] {
+  return [names.pipelineExchange, names.deadExchange, names.resultsExchange, names.requeueExchange, ...tiersMs.map((ms) => names.retryTier(ms))];
 }

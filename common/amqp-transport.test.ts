@@ -1,14 +1,14 @@
 /**
- * AmqpTransport against the RabbitMQ server on this machine (AMQP_URL, default
+ * AmqpTransport against the RabbitMQ server on this machine (DEEPSIFT_TEST_AMQP_URL, default
  * amqp://guest:guest@127.0.0.1:5672). Every test has its own namespace, deleted afterwards.
  * AMQP_TEST_LOG=debug shows the transport's logs.
  */
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { connect, type ChannelModel, type GetMessage } from 'amqplib';
 import { BrokerUnavailableError } from './amqp-connection';
 import { AMQP_HEADERS } from './amqp-headers';
-import { AmqpNames, brokerQueuesOf } from './amqp-topology';
+import { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges } from './amqp-topology';
+import { testNamespace } from '../test/test-namespaces';
 import { AmqpTransport, type AmqpTransportOptions } from './amqp-transport';
 import { createEnvelope } from './envelope';
 import { InvalidMessageError, isRetryable } from './errors';
@@ -16,7 +16,7 @@ import { createLogger, createSilentLogger } from './logger';
 import type { RetryPolicy } from './retry-policy';
 import { UnroutableError, type Delivery, type QueueSpec } from './transport';
 
-const URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const URL = process.env.DEEPSIFT_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TIERS_MS = [50, 200];
 const VIDEO = 'a'.repeat(64);
 const fastRetry: RetryPolicy = { maxAttempts: 3, initialDelayMs: 50, backoffCoefficient: 2, maxDelayMs: 200, jitterRatio: 0 };
@@ -87,7 +87,7 @@ describe('AmqpTransport', () => {
   }
 
   beforeEach(async () => {
-    namespace = `test-${randomUUID()}`;
+    namespace = testNamespace();
     names = new AmqpNames(namespace);
     raw = await connect(URL);
     transports = [];
@@ -97,10 +97,8 @@ describe('AmqpTransport', () => {
   afterEach(async () => {
     await Promise.all(transports.map((t) => t.close()));
     const channel = await raw.createChannel();
-    for (const queue of specs.flatMap((spec) => brokerQueuesOf(names, spec, TIERS_MS))) await channel.deleteQueue(queue);
-    await channel.deleteExchange(names.pipelineExchange);
-    await channel.deleteExchange(names.deadExchange);
-    await channel.deleteExchange(names.resultsExchange);
+    for (const queue of [...specs.flatMap((spec) => brokerQueuesOf(names, spec)), ...sharedBrokerQueues(names, TIERS_MS)]) await channel.deleteQueue(queue);
+    for (const exchange of sharedExchanges(names, TIERS_MS)) await channel.deleteExchange(exchange);
     await raw.close();
   });
 
@@ -112,7 +110,7 @@ describe('AmqpTransport', () => {
     const envelope = job(1);
     await transport.publish('k', envelope);
     const [delivery] = await a;
-    expect(delivery).toEqual({ envelope, deliveryCount: 1 });
+    expect({ envelope: delivery!.envelope, deliveryCount: delivery!.deliveryCount }).toEqual({ envelope, deliveryCount: 1 });
     const [copy] = await drain('q2');
     expect(JSON.parse(copy!.content.toString())).toEqual(envelope);
     expect(copy!.properties).toMatchObject({ deliveryMode: 2, contentType: 'application/json', messageId: envelope.id });
@@ -138,7 +136,7 @@ describe('AmqpTransport', () => {
     await transport.publish('k', job(1));
     const [letter] = await dead;
     expect(counts).toEqual([1, 2, 3]);
-    expect(letter).toMatchObject({ deadLetterReason: 'RETRIES_EXHAUSTED: model crashed', deadLetterQueue: 'q', deliveryCount: 1 });
+    expect(letter).toMatchObject({ deadLetterReason: 'RETRIES_EXHAUSTED: model crashed (attempt 3 of 3)', deadLetterQueue: 'q', deliveryCount: 1 });
     expect(letter!.envelope.correlationId).toBe('c1');
   });
 

@@ -5,9 +5,10 @@
  *   publisher confirm and `mandatory`: a `basic.return` becomes `UnroutableError`;
  * - each queue is a quorum queue with a delivery limit, so a message whose consumer keeps
  *   dying is dead-lettered by the broker rather than redelivered forever;
- * - a retryable failure copies the message to a delay queue (`<ns>.retry.<queue>.<ms>`)
- *   that expires back into the queue; other failures copy it to `<ns>.<queue>.dead` with
- *   the reason; the copy is confirmed before the original is acknowledged;
+ * - a retryable failure (or a hand-back) copies the message to a shared delay tier
+ *   (`<ns>.retry.<ms>`) that expires back into its queue; a permanent one copies it to
+ *   `<ns>.<queue>.dead` with the reason; the copy is confirmed before the original is
+ *   acknowledged;
  * - after losing the connection it reconnects with backoff, declares the topology again
  *   and restarts every consumer; the broker redelivers what was not acknowledged.
  */
@@ -18,15 +19,15 @@ import { publishOptions } from './amqp-headers';
 import { ConfirmedPublisher } from './amqp-publisher';
 import {
   AmqpNames,
-  declareExchanges,
   declareQueueTopology,
+  declareSharedTopology,
   DEFAULT_RETRY_DELAY_TIERS_MS,
 } from './amqp-topology';
 import { DEFAULT_DELIVERY_LIMIT } from './config';
 import { describeError } from './errors';
 import type { Logger } from './logger';
 import type { AnyEnvelope } from './messages';
-import type { ConsumeOptions, ExternalDelivery, MessageHandler, QueueSpec, Subscription, Transport } from './transport';
+import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from './transport';
 
 /** How long `publish` waits for a confirm (through outages and full queues) by default. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;
@@ -59,7 +60,7 @@ export class AmqpTransport implements Transport {
   private state: TransportState = 'running';
   private closing: Promise<void> | undefined;
   private readonly specs = new Map<string, QueueSpec>();
-  private readonly consumers = new Set<{ stop(graceMs?: number): Promise<void> }>();
+  private readonly consumers = new Set<AmqpConsumer<Delivery> | AmqpConsumer<ExternalDelivery>>();
   private readonly publisher: ConfirmedPublisher;
 
   private constructor(
@@ -88,7 +89,8 @@ export class AmqpTransport implements Transport {
     const logger = options.logger.child({ component: 'amqp-transport', namespace: options.namespace });
     // The topology is declared again on every reconnection: the broker may have lost it.
     let transport: AmqpTransport | undefined;
-    const setup = (model: ChannelModel) => declareTopology(model, names, transport ? [...transport.specs.values()] : [], settings.deliveryLimit);
+    const setup = (model: ChannelModel) =>
+      declareTopology(model, names, transport ? [...transport.specs.values()] : [], settings.deliveryLimit, settings.retryDelayTiersMs);
     const connectionName = `deepsift ${options.namespace} pid ${process.pid}`;
     const connection = await AmqpConnection.open(options.url, connectionName, setup, settings.reconnect, logger);
     transport = new AmqpTransport(connection, names, settings, logger);
@@ -101,15 +103,20 @@ export class AmqpTransport implements Transport {
     this.assertRunning();
     this.specs.set(spec.name, spec);
     const model = await this.connection.ready(this.settings.publishTimeoutMs);
-    await declareTopology(model, this.names, [spec], this.settings.deliveryLimit);
+    await declareTopology(model, this.names, [spec], this.settings.deliveryLimit, this.settings.retryDelayTiersMs);
   }
 
   /** Publishes persistently with a confirm; `UnroutableError` when no queue is bound to `routingKey`. */
-  async publish(routingKey: string, envelope: AnyEnvelope): Promise<void> {
+  async publish(routingKey: string, envelope: AnyEnvelope, options: PublishOptions = {}): Promise<void> {
     // Handlers still running while the transport drains may publish their results.
     if (this.state === 'stopped') throw new TransportClosedError();
     const content = Buffer.from(JSON.stringify(envelope));
-    await this.publisher.publish(this.names.pipelineExchange, routingKey, content, publishOptions(envelope));
+    await this.publisher.publish(this.names.pipelineExchange, routingKey, content, publishOptions(envelope), options.signal);
+  }
+
+  /** Whether every consumer is taking messages (false while one restarts, or after one was lost). */
+  get consumersActive(): boolean {
+    return this.state === 'running' && [...this.consumers].every((consumer) => consumer.consuming);
   }
 
   /** Consumes a queue (or its `.dead` queue) on a channel of its own with `options.prefetch`. */
@@ -127,19 +134,31 @@ export class AmqpTransport implements Transport {
       reconnect: this.settings.reconnect,
       connectTimeoutMs: this.settings.publishTimeoutMs,
       deadLetterReaders: new Set([...this.specs.values()].filter((s) => s.deadLettersOf?.length).map((s) => s.name)),
+      redeclare: (queue: string) => this.redeclare(queue),
       logger: this.logger,
     };
   }
 
-  private async startConsumer(consumer: { start(): Promise<void>; stop(graceMs?: number): Promise<void> }, options: ConsumeOptions): Promise<Subscription> {
+  /** Declares a known queue again (its dead-letter queue's topology comes with its spec). */
+  private async redeclare(queue: string): Promise<void> {
+    const spec = this.specs.get(queue) ?? this.specs.get(queue.replace(/\.dead$/, ''));
+    if (!spec) return;
+    const model = await this.connection.ready(this.settings.publishTimeoutMs);
+    await declareTopology(model, this.names, [spec], this.settings.deliveryLimit, this.settings.retryDelayTiersMs);
+  }
+
+  private async startConsumer(consumer: AmqpConsumer<Delivery> | AmqpConsumer<ExternalDelivery>, options: ConsumeOptions): Promise<Subscription> {
     this.assertRunning();
     if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error('prefetch must be a positive integer');
     await consumer.start();
     this.consumers.add(consumer);
     return {
-      cancel: async () => {
+      cancel: async (graceMs?: number) => {
         this.consumers.delete(consumer);
-        await consumer.stop();
+        await consumer.stop(graceMs);
+      },
+      get active() {
+        return consumer.consuming;
       },
     };
   }
@@ -189,13 +208,19 @@ export class AmqpTransport implements Transport {
   }
 }
 
-/** Declares the exchanges and the given queues on a short-lived channel. */
-async function declareTopology(model: ChannelModel, names: AmqpNames, specs: QueueSpec[], deliveryLimit: number): Promise<void> {
+/** Declares the shared exchanges and retry tiers and the given queues on a short-lived channel. */
+async function declareTopology(
+  model: ChannelModel,
+  names: AmqpNames,
+  specs: QueueSpec[],
+  deliveryLimit: number,
+  retryDelayTiersMs: readonly number[],
+): Promise<void> {
   const channel = await model.createChannel();
   // A refused declaration (e.g. different arguments) closes the channel with an 'error' event.
   channel.on('error', () => undefined);
   try {
-    await declareExchanges(channel, names);
+    await declareSharedTopology(channel, names, retryDelayTiersMs);
     for (const spec of specs) await declareQueueTopology(channel, names, spec, deliveryLimit);
   } catch (error) {
     throw new Error(`declaring the AMQP topology failed: ${describeError(error)}`, { cause: error });

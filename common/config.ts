@@ -38,6 +38,10 @@ export const DEFAULT_S3_BUCKET = 'deepsift';
 export const DEFAULT_PARTIAL_REPORT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
 export const DEFAULT_DELIVERY_LIMIT = 5;
+/** A 1-hour 4K video takes minutes to probe and sample on one core; a hung ffmpeg never ends. */
+export const DEFAULT_DECODE_DEADLINE_MS = 10 * 60_000;
+export const DEFAULT_STAGE_DEADLINE_MS = 5 * 60_000;
+export const DEFAULT_DEPENDENCY_GIVE_UP_MS = 2 * 60_000;
 
 /** Per-video aggregation of face scores (see aggregator/aggregation.ts). */
 export type AggregationName = 'track-max' | 'confident';
@@ -90,6 +94,12 @@ export interface DeepsiftConfig {
   allowPrivateUrls: boolean;
   ffmpegPath: string;
   ffprobePath: string;
+  /** Deadline of a frame extractor's handler (probe, download, decode). */
+  decodeDeadlineMs: number;
+  /** Deadline of the other stages' handlers. */
+  stageDeadlineMs: number;
+  /** A dependency unusable this long ends a worker (exit 3). */
+  dependencyGiveUpMs: number;
 }
 
 type Parser = (raw: string) => unknown;
@@ -189,6 +199,9 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'partialReportTimeoutMs', env: 'DEEPSIFT_PARTIAL_REPORT_TIMEOUT_MS', flag: 'partial-report-timeout', defaultValue: DEFAULT_PARTIAL_REPORT_TIMEOUT_MS, unit: 'ms', description: 'After this long without every detector’s scores, the aggregator writes a partial report.', parse: integer(1), scope: 'worker' },
   { key: 'shutdownGraceMs', env: 'DEEPSIFT_SHUTDOWN_GRACE_MS', flag: 'shutdown-grace', defaultValue: DEFAULT_SHUTDOWN_GRACE_MS, unit: 'ms', description: 'On SIGTERM, how long in-flight work may take before it is handed back.', parse: integer(0), scope: 'worker' },
   { key: 'deliveryLimit', env: 'DEEPSIFT_DELIVERY_LIMIT', flag: 'delivery-limit', defaultValue: DEFAULT_DELIVERY_LIMIT, unit: 'deliveries', description: 'Deliveries without an acknowledgement (worker crashes) before the broker dead-letters a message.', parse: integer(1), scope: 'worker' },
+  { key: 'decodeDeadlineMs', env: 'DEEPSIFT_DECODE_DEADLINE_MS', flag: 'decode-deadline', defaultValue: DEFAULT_DECODE_DEADLINE_MS, unit: 'ms', description: 'A video whose probe, download and decoding run longer is stopped (ffmpeg killed) and retried; DEADLINE_EXCEEDED after the last attempt.', parse: integer(1), scope: 'all' },
+  { key: 'stageDeadlineMs', env: 'DEEPSIFT_STAGE_DEADLINE_MS', flag: 'stage-deadline', defaultValue: DEFAULT_STAGE_DEADLINE_MS, unit: 'ms', description: 'The same deadline for one message of the face cropper, a detector or the aggregator.', parse: integer(1), scope: 'all' },
+  { key: 'dependencyGiveUpMs', env: 'DEEPSIFT_DEPENDENCY_GIVE_UP_MS', flag: 'dependency-give-up', defaultValue: DEFAULT_DEPENDENCY_GIVE_UP_MS, unit: 'ms', description: 'A dependency (ffmpeg, the bucket, the report store) unusable this long makes a worker exit with status 3 for its orchestrator to restart; meanwhile it takes no work and is not ready.', parse: integer(1), scope: 'worker' },
   { key: 'allowPrivateUrls', env: 'DEEPSIFT_ALLOW_PRIVATE_URLS', flag: 'allow-private-urls', defaultValue: false, unit: 'boolean', description: 'Let URL jobs fetch from loopback and private addresses.', parse: boolean, scope: 'worker' },
 ];
 

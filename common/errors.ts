@@ -24,6 +24,7 @@ export type FailureCode =
   | 'DETECTOR_FAILED'
   | 'INVALID_MESSAGE'
   | 'RETRIES_EXHAUSTED'
+  | 'DEADLINE_EXCEEDED'
   | 'INTERNAL';
 
 /** Where in the pipeline something happened. */
@@ -70,7 +71,50 @@ export class InvalidMessageError extends Error {
   }
 }
 
-/** Any other error is transient: the message is retried with backoff, then dead-lettered. */
+/** What a worker depends on, named in `InfrastructureError` and health reports. */
+export type Dependency = 'ffmpeg' | 'storage' | 'reports' | 'broker' | 'models';
+
+/**
+ * The worker itself cannot work (ffmpeg missing, the bucket or report folder out of
+ * reach): never a verdict on the video. Its message is handed back without spending one
+ * of the video's attempts, and the worker stops taking work until the dependency is back
+ * (or exits, so that its orchestrator restarts it).
+ */
+export class InfrastructureError extends Error {
+  override readonly name = 'InfrastructureError';
+  readonly code = 'INFRASTRUCTURE' as const;
+
+  constructor(
+    readonly dependency: Dependency,
+    message: string,
+    context: ErrorContext = {},
+  ) {
+    super(message, { cause: context.cause });
+  }
+}
+
+/** The handler was stopped because its worker shuts down: the message goes back, no attempt spent. */
+export class ShutdownError extends Error {
+  override readonly name = 'ShutdownError';
+  readonly code = 'SHUTDOWN' as const;
+  constructor(message = 'the worker is shutting down') {
+    super(message);
+  }
+}
+
+/** The handler ran past its stage's deadline (a hung ffmpeg, a stuck call). Transient: retried. */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'DeadlineExceededError';
+  readonly code = 'DEADLINE_EXCEEDED' as const;
+  constructor(
+    readonly stage: StageName,
+    readonly deadlineMs: number,
+  ) {
+    super(`${stage} did not finish within its deadline of ${deadlineMs} ms`);
+  }
+}
+
+/** Whether another attempt may help: not for the video's own faults nor for unreadable messages. */
 export function isRetryable(error: unknown): boolean {
   return !(error instanceof VideoRejectedError || error instanceof InvalidMessageError);
 }

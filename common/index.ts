@@ -2,12 +2,19 @@ export type { RawImage, Box, FaceDetection } from './raw-image';
 export {
   VideoRejectedError,
   InvalidMessageError,
+  InfrastructureError,
+  ShutdownError,
+  DeadlineExceededError,
   isRetryable,
   describeError,
   type FailureCode,
   type StageName,
   type ErrorContext,
+  type Dependency,
 } from './errors';
+export { settleFailure, failureKind, settlementOutcome, HAND_BACK_DELAY_MS, type Settlement, type FailureKind } from './failure-policy';
+export { WorkerHealth, type WorkerHealthOptions, type DependencyProbe, type DownDependency } from './worker-health';
+export { InFlightHandlers } from './in-flight-handlers';
 export { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from './retry-policy';
 export * from './messages';
 export { createEnvelope, validateEnvelope, parseEnvelope } from './envelope';
@@ -21,6 +28,7 @@ export {
   type MessageHandler,
   type Subscription,
   type ExternalDelivery,
+  type PublishOptions,
 } from './transport';
 export { MemoryTransport } from './memory-transport';
 export {
@@ -30,9 +38,9 @@ export {
   type AmqpTransportOptions,
 } from './amqp-transport';
 export { BrokerUnavailableError, TransportClosedError, DEFAULT_RECONNECT, type ReconnectOptions } from './amqp-connection';
-export { AmqpNames, brokerQueuesOf, DEFAULT_RETRY_DELAY_TIERS_MS } from './amqp-topology';
+export { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges, DEFAULT_RETRY_DELAY_TIERS_MS } from './amqp-topology';
 export { AMQP_HEADERS } from './amqp-headers';
-export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject } from './storage';
+export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject, type VersionedStorage, type VersionedObject } from './storage';
 export { LocalStorage } from './local-storage';
 export { MemoryStorage } from './memory-storage';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
@@ -51,7 +59,7 @@ export {
 export { createOnnxSession, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
 export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputMetadata } from './onnx-worker-session';
 export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
-export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';
+export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler, type StageConsumeOptions } from './stage-consumer';
 export { cropBlobKey } from './crop-key';
 export { writePrivateTempFile, TooLargeError, type PrivateTempFile } from './private-temp-file';
 export { KeyedLock } from './keyed-lock';
@@ -66,4 +74,4 @@ export {
   type S3StoredObject,
   type S3ObjectHead,
 } from './s3-storage';
-export { workPrefix } from './work-area';
+export { workPrefix, safeKeySegment } from './work-area';

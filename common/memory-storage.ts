@@ -4,10 +4,13 @@
  */
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject } from './storage';
+import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
 
-export class MemoryStorage implements Storage {
+export class MemoryStorage implements Storage, VersionedStorage {
   private readonly objects = new Map<string, Buffer>();
+  /** Version tags of objects written by `putConditional` (any other write drops the tag). */
+  private readonly versions = new Map<string, string>();
+  private nextVersion = 1;
   /** Buffers handed out by `allocate`; only these are recycled when their object is deleted. */
   private readonly pooled = new WeakSet<Buffer>();
   private readonly free = new Map<number, Buffer[]>();
@@ -32,7 +35,9 @@ export class MemoryStorage implements Storage {
 
   async put(key: string, body: Buffer | Readable): Promise<void> {
     assertValidKey(key);
-    this.objects.set(key, Buffer.isBuffer(body) ? body : await buffer(body));
+    const data = Buffer.isBuffer(body) ? body : await buffer(body);
+    this.objects.set(key, data);
+    this.versions.delete(key);
   }
 
   async get(key: string): Promise<Buffer> {
@@ -58,6 +63,7 @@ export class MemoryStorage implements Storage {
   async delete(key: string): Promise<void> {
     const data = this.objects.get(key);
     this.objects.delete(key);
+    this.versions.delete(key);
     if (data && this.pooled.has(data)) {
       const list = this.free.get(data.length) ?? [];
       if (list.length < this.maxFreeBuffersPerSize) list.push(data);
@@ -70,5 +76,30 @@ export class MemoryStorage implements Storage {
     let total = 0;
     for (const data of this.objects.values()) total += data.length;
     return total;
+  }
+
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    const body = this.objects.get(key);
+    return body && { body, version: this.versionOf(key) };
+  }
+
+  /** Compare-and-swap: atomic, since nothing else runs between the check and the write. */
+  async putConditional(key: string, body: Buffer, ifVersion: string | null): Promise<string | undefined> {
+    assertValidKey(key);
+    const exists = this.objects.has(key);
+    if (ifVersion === null ? exists : !exists || this.versionOf(key) !== ifVersion) return undefined;
+    const version = String(this.nextVersion++);
+    this.objects.set(key, body);
+    this.versions.set(key, version);
+    return version;
+  }
+
+  private versionOf(key: string): string {
+    let version = this.versions.get(key);
+    if (version === undefined) {
+      version = String(this.nextVersion++);
+      this.versions.set(key, version);
+    }
+    return version;
   }
 }

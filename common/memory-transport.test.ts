@@ -52,7 +52,7 @@ describe('MemoryTransport', () => {
     await transport.publish('k', job(1));
     const [letter] = await dead;
     expect(counts).toEqual([1, 2, 3]);
-    expect(letter!.deadLetterReason).toBe('RETRIES_EXHAUSTED: model crashed');
+    expect(letter!.deadLetterReason).toBe('RETRIES_EXHAUSTED: model crashed (attempt 3 of 3)');
     expect(letter!.deadLetterQueue).toBe('q');
   });
 

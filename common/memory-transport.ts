@@ -3,28 +3,30 @@
  * take at most `prefetch` messages at a time, full queues make publishers wait, and
  * failed messages are retried after the policy's delay or moved to `<queue>.dead`.
  */
-import { describeError, InvalidMessageError, VideoRejectedError } from './errors';
+import { settleFailure } from './failure-policy';
+import { InFlightHandlers } from './in-flight-handlers';
 import type { AnyEnvelope } from './messages';
-import { nextRetryDelayMs } from './retry-policy';
 import {
   deadLetterQueueName,
   UnroutableError,
   type ConsumeOptions,
   type Delivery,
   type MessageHandler,
+  type PublishOptions,
   type QueueSpec,
   type Subscription,
   type Transport,
 } from './transport';
 
+/** A message as queued: everything of a delivery but the signal, which each delivery gets afresh. */
 interface QueuedMessage {
-  delivery: Delivery;
+  delivery: Omit<Delivery, 'signal'>;
 }
 
 interface Consumer {
   handler: MessageHandler;
   options: ConsumeOptions;
-  inFlight: Set<Promise<void>>;
+  inFlight: InFlightHandlers;
   active: boolean;
 }
 
@@ -41,8 +43,15 @@ class MemoryQueue {
     return this.spec.maxLength === undefined || this.messages.length < this.spec.maxLength;
   }
 
-  waitForRoom(): Promise<void> {
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  waitForRoom(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal!.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.roomWaiters.push(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      });
+    });
   }
 
   notifyRoom(): void {
@@ -63,25 +72,31 @@ export class MemoryTransport implements Transport {
     this.queues.set(dead, new MemoryQueue({ name: dead, bindings: [] }));
   }
 
-  async publish(routingKey: string, envelope: AnyEnvelope): Promise<void> {
+  async publish(routingKey: string, envelope: AnyEnvelope, options: PublishOptions = {}): Promise<void> {
     const targets = [...this.queues.values()].filter((q) => q.spec.bindings.includes(routingKey));
     if (targets.length === 0) throw new UnroutableError(routingKey);
     for (const queue of targets) {
-      while (!queue.hasRoom() && !this.closed) await queue.waitForRoom();
+      options.signal?.throwIfAborted();
+      while (!queue.hasRoom() && !this.closed) await queue.waitForRoom(options.signal);
       this.enqueue(queue, { delivery: { envelope, deliveryCount: 1 } });
     }
   }
 
   async consume(queueName: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription> {
     const queue = this.requireQueue(queueName);
-    const consumer: Consumer = { handler, options, inFlight: new Set(), active: true };
+    const consumer: Consumer = { handler, options, inFlight: new InFlightHandlers(), active: true };
     queue.consumers.push(consumer);
     this.dispatch(queue);
     return {
-      cancel: async () => {
-        consumer.active = false;
-        queue.consumers.splice(queue.consumers.indexOf(consumer), 1);
-        await Promise.allSettled([...consumer.inFlight]);
+      cancel: async (graceMs?: number) => {
+        if (consumer.active) {
+          consumer.active = false;
+          queue.consumers.splice(queue.consumers.indexOf(consumer), 1);
+        }
+        await consumer.inFlight.drain(graceMs);
+      },
+      get active() {
+        return consumer.active;
       },
     };
   }
@@ -96,15 +111,15 @@ export class MemoryTransport implements Transport {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    const inFlight: Promise<void>[] = [];
+    const draining: Promise<number>[] = [];
     for (const queue of this.queues.values()) {
       for (const consumer of queue.consumers) {
         consumer.active = false;
-        inFlight.push(...consumer.inFlight);
+        draining.push(consumer.inFlight.drain());
       }
       queue.notifyRoom();
     }
-    await Promise.allSettled(inFlight);
+    await Promise.all(draining);
   }
 
   private requireQueue(name: string): MemoryQueue {
@@ -136,41 +151,36 @@ export class MemoryTransport implements Transport {
   }
 
   private deliver(queue: MemoryQueue, consumer: Consumer, message: QueuedMessage): void {
-    const run = (async () => {
+    const run = consumer.inFlight.track(async (signal) => {
       try {
-        await consumer.handler(message.delivery);
+        await consumer.handler({ ...message.delivery, signal });
       } catch (error) {
         this.settleFailure(queue, consumer, message, error);
       }
-    })();
-    consumer.inFlight.add(run);
-    void run.finally(() => {
-      consumer.inFlight.delete(run);
-      this.dispatch(queue);
     });
+    void run.finally(() => this.dispatch(queue));
   }
 
   private settleFailure(queue: MemoryQueue, consumer: Consumer, message: QueuedMessage, error: unknown): void {
     const { delivery } = message;
-    if (error instanceof InvalidMessageError || error instanceof VideoRejectedError) {
-      this.deadLetter(queue, delivery, `${error.code}: ${error.message}`);
+    const settlement = settleFailure(error, delivery.deliveryCount, consumer.options.retryPolicy);
+    if (settlement.action === 'dead-letter') {
+      this.deadLetter(queue, delivery, settlement.reason);
       return;
     }
-    const delayMs = nextRetryDelayMs(consumer.options.retryPolicy, delivery.deliveryCount);
-    if (delayMs === undefined || this.closed) {
-      this.deadLetter(queue, delivery, `RETRIES_EXHAUSTED: ${describeError(error)}`);
-      return;
-    }
+    // In one process nothing outlives `close`: a message still to be retried then is dropped with it.
+    if (this.closed) return;
+    const deliveryCount = settlement.action === 'retry' ? settlement.attempt : delivery.deliveryCount;
     queue.delayed += 1;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       queue.delayed -= 1;
-      this.enqueue(queue, { delivery: { ...delivery, deliveryCount: delivery.deliveryCount + 1 } });
-    }, delayMs);
+      this.enqueue(queue, { delivery: { ...delivery, deliveryCount } });
+    }, settlement.delayMs);
     this.timers.add(timer);
   }
 
-  private deadLetter(queue: MemoryQueue, delivery: Delivery, reason: string): void {
+  private deadLetter(queue: MemoryQueue, delivery: QueuedMessage['delivery'], reason: string): void {
     const origin = queue.spec.name;
     const readers = [...this.queues.values()].filter((q) => q.spec.deadLettersOf?.includes(origin));
     const dead = this.queues.get(deadLetterQueueName(origin));

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export class PipelineMetrics {
-  /** Messages settled by a stage, by outcome: ack, retry, dead_letter. */
+  /** Messages settled by a stage, by outcome: ack, retry, dead_letter, hand_back (no attempt spent). */
   readonly messagesTotal: Counter<'stage' | 'outcome'>;
   /** Time a stage spent on one message. */
   readonly stageDurationSeconds: Histogram<'stage'>;
@@ -28,7 +28,7 @@ export class PipelineMetrics {
     const r = [registry];
     this.messagesTotal = new Counter({
       name: 'deepsift_messages_total',
-      help: 'Messages settled by a stage, by outcome (ack, retry, dead_letter; failed for external ingest messages, retried or dead-lettered by the broker rules).',
+      help: 'Messages settled by a stage, by outcome (ack, retry, dead_letter, hand_back; failed for external ingest messages, retried or dead-lettered by the broker rules).',
       labelNames: ['stage', 'outcome'],
       registers: r,
     });

@@ -6,6 +6,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -16,12 +17,17 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { resolveConfig, type DeepsiftConfig } from './config';
-import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject } from './storage';
+import { describeError, InfrastructureError } from './errors';
+import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
 
 /** S3 returns at most 1,000 keys per ListObjectsV2 page. */
 export const DEFAULT_S3_LIST_PAGE_SIZE = 1000;
 /** Part size of multipart stream uploads (S3's minimum is 5 MiB). */
 export const DEFAULT_S3_PART_SIZE_BYTES = 8 * 1024 * 1024;
+/** A connection to the store not made within this long fails (and is retried by the SDK). */
+export const S3_CONNECTION_TIMEOUT_MS = 5_000;
+/** A request whose socket stays idle this long fails: no S3 call hangs for ever. */
+export const S3_REQUEST_TIMEOUT_MS = 60_000;
 
 /** How to reach the bucket. */
 export interface S3StorageOptions {
@@ -61,7 +67,12 @@ export interface S3ObjectHead {
   versionId?: string;
 }
 
-export class S3Storage implements Storage {
+/**
+ * `Storage` in a bucket. Failures to reach the store (refused or dropped connections,
+ * timeouts, 5xx answers, refused credentials) reject with an `InfrastructureError`
+ * (dependency `storage`): they are about the deployment, never about a video.
+ */
+export class S3Storage implements Storage, VersionedStorage {
   readonly bucket: string;
   private readonly client: S3Client;
   private readonly prefix: string;
@@ -87,13 +98,28 @@ export class S3Storage implements Storage {
       // other S3-compatible servers would store the chunk framing as the object's bytes.
       requestChecksumCalculation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
       responseChecksumValidation: options.endpoint ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      requestHandler: { connectionTimeout: S3_CONNECTION_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS },
     });
+  }
+
+  /** Sends a command; what says the store is out of reach becomes an `InfrastructureError`. */
+  private async call<T>(run: () => Promise<T>, what: string): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw unavailableOr(error, what);
+    }
+  }
+
+  /** Checks that the bucket can be reached with these credentials (a worker's start-up and health probe). */
+  async ping(): Promise<void> {
+    await this.call(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })), `HEAD bucket ${this.bucket}`);
   }
 
   async put(key: string, body: Buffer | Readable): Promise<void> {
     const Key = this.objectKey(key);
     if (Buffer.isBuffer(body)) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.length }));
+      await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.length })), `PUT ${key}`);
       return;
     }
     const upload = new Upload({
@@ -104,7 +130,11 @@ export class S3Storage implements Storage {
       // A failed multipart upload is aborted, so no orphaned parts are left behind.
       leavePartsOnError: false,
     });
-    await upload.done();
+    try {
+      await upload.done();
+    } catch (error) {
+      throw unavailableOr(error, `PUT ${key}`);
+    }
   }
 
   async get(key: string): Promise<Buffer> {
@@ -113,7 +143,7 @@ export class S3Storage implements Storage {
 
   async stream(key: string): Promise<Readable> {
     try {
-      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const response = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
       // In Node the SDK's body is the HTTP response itself, a Readable.
       return response.Body as Readable;
     } catch (error) {
@@ -134,7 +164,8 @@ export class S3Storage implements Storage {
   /** Size, ETag and version of an object; rejects with `ObjectNotFoundError` when absent. */
   async head(key: string): Promise<S3ObjectHead> {
     try {
-      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const response = await this.call(() => this.client.send(
+        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `HEAD ${key}`);
       return { sizeBytes: response.ContentLength ?? 0, etag: unquote(response.ETag), versionId: response.VersionId };
     } catch (error) {
       throw notFoundOr(error, key);
@@ -145,14 +176,13 @@ export class S3Storage implements Storage {
   async *list(prefix: string): AsyncIterable<S3StoredObject> {
     let ContinuationToken: string | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.call(() => this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: this.prefix + prefix,
           MaxKeys: this.listPageSize,
           ContinuationToken,
-        }),
-      );
+        })), `LIST ${prefix}`);
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
         yield {
@@ -168,7 +198,43 @@ export class S3Storage implements Storage {
 
   async delete(key: string): Promise<void> {
     // S3 answers 204 whether or not the object existed.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `DELETE ${key}`);
+  }
+
+  /** An object with its ETag, or undefined when absent. */
+  async getVersioned(key: string): Promise<VersionedObject | undefined> {
+    try {
+      const response = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
+      return { body: await buffer(response.Body as Readable), version: unquote(response.ETag) };
+    } catch (error) {
+      const missing = notFoundOr(error, key);
+      if (missing instanceof ObjectNotFoundError) return undefined;
+      throw missing;
+    }
+  }
+
+  /**
+   * Writes `body` only if the object is still at `ifVersion` (its ETag; `null`: only if
+   * absent), with `If-Match` / `If-None-Match: *` (AWS S3 and MinIO honour both). Resolves
+   * with the new ETag, or undefined when another writer changed the object first.
+   */
+  async putConditional(key: string, body: Buffer, ifVersion: string | null): Promise<string | undefined> {
+    try {
+      const response = await this.call(() => this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Body: body,
+          ContentLength: body.length,
+          ...(ifVersion === null ? { IfNoneMatch: '*' } : { IfMatch: `"${ifVersion}"` }),
+        })), `PUT ${key}`);
+      return unquote(response.ETag);
+    } catch (error) {
+      // 412: the condition failed; 409: a concurrent conditional write to the key is in progress.
+      const status = httpStatusOf(error instanceof InfrastructureError ? error.cause : error);
+      if (status === 412 || status === 409 || (ifVersion !== null && status === 404)) return undefined;
+      throw error;
+    }
   }
 
   /**
@@ -181,15 +247,14 @@ export class S3Storage implements Storage {
   async putIfAbsent(key: string, body: Buffer): Promise<boolean> {
     if (await this.exists(key)) return false;
     try {
-      await this.client.send(
+      await this.call(() => this.client.send(
         new PutObjectCommand({
           Bucket: this.bucket,
           Key: this.objectKey(key),
           Body: body,
           ContentLength: body.length,
           IfNoneMatch: this.conditionalPuts ? '*' : undefined,
-        }),
-      );
+        })), `PUT ${key}`);
       return true;
     } catch (error) {
       // 412: the object exists; 409: a concurrent conditional write to the key is in progress.
@@ -248,10 +313,27 @@ function unquote(etag: string | undefined): string {
 }
 
 function httpStatusOf(error: unknown): number | undefined {
-  return error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  const inner = error instanceof InfrastructureError ? error.cause : error;
+  return inner instanceof S3ServiceException ? inner.$metadata.httpStatusCode : undefined;
+}
+
+/** Status codes that say the store, not the request, is at fault (or refuses this worker). */
+function isUnavailable(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return true; // no answer: refused, reset, timed out
+  const status = error.$metadata.httpStatusCode;
+  if (status === undefined || status >= 500) return true;
+  return status === 403 || error.name === 'NoSuchBucket' || error.name === 'InvalidAccessKeyId' || error.name === 'SignatureDoesNotMatch';
+}
+
+/** An `InfrastructureError` for failures that mean the store is out of reach; others unchanged. */
+function unavailableOr(error: unknown, what: string): unknown {
+  if (error instanceof ObjectNotFoundError || error instanceof InfrastructureError || !isUnavailable(error)) return error;
+  if ((error as { name?: string })?.name === 'AbortError') return error;
+  return new InfrastructureError('storage', `object store unavailable (${what}): ${describeError(error)}`, { cause: error });
 }
 
 function notFoundOr(error: unknown, key: string): unknown {
+  if (error instanceof InfrastructureError) return error;
   if (error instanceof S3ServiceException && error.name !== 'NoSuchBucket' && error.$metadata.httpStatusCode === 404) {
     return new ObjectNotFoundError(key);
   }

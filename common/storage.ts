@@ -25,6 +25,27 @@ export interface Storage {
   delete(key: string): Promise<void>;
 }
 
+/** An object's bytes and the version tag a conditional write compares (an ETag on S3). */
+export interface VersionedObject {
+  body: Buffer;
+  version: string;
+}
+
+/**
+ * Compare-and-swap on objects, for state that several processes update (the aggregator's
+ * per-analysis state): S3 conditional writes (`If-Match`, `If-None-Match`), or their
+ * in-process equivalent in memory.
+ */
+export interface VersionedStorage {
+  /** The object and its version, or undefined when absent. */
+  getVersioned(key: string): Promise<VersionedObject | undefined>;
+  /**
+   * Writes only if the object is still at version `ifVersion` (`null`: only if absent).
+   * Resolves with the new version, or undefined when another writer changed it first.
+   */
+  putConditional(key: string, body: Buffer, ifVersion: string | null): Promise<string | undefined>;
+}
+
 /** The object does not exist. */
 export class ObjectNotFoundError extends Error {
   override readonly name = 'ObjectNotFoundError';

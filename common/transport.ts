@@ -2,10 +2,12 @@
  * The transport contract between stages. `MemoryTransport` implements it in one
  * process (embedded mode); a broker-backed implementation runs the same stages apart.
  *
- * What a handler's outcome means:
+ * What a handler's outcome means (decided by `settleFailure` in `failure-policy.ts`):
  * - it resolves: the message is acknowledged (done, never seen again);
  * - it throws `InvalidMessageError` or `VideoRejectedError`: the message is dead-lettered
  *   at once with the error as its reason (retrying cannot help);
+ * - it throws `InfrastructureError` or `ShutdownError`: the message is handed back
+ *   unchanged, without spending an attempt (the worker, not the video, was at fault);
  * - it throws anything else: the message is delivered again after the retry policy's
  *   delay, and dead-lettered with reason `RETRIES_EXHAUSTED` after its last attempt.
  */
@@ -52,6 +54,11 @@ export interface Delivery {
   deadLetterReason?: string;
   /** Present on dead-lettered messages: the queue that gave it up. */
   deadLetterQueue?: string;
+  /**
+   * Aborted (with a `ShutdownError`) when the consumer is cancelled and its grace time is
+   * over: the handler should stop, and its message is handed back.
+   */
+  signal: AbortSignal;
 }
 
 export type MessageHandler = (delivery: Delivery) => Promise<void>;
@@ -63,8 +70,20 @@ export interface ExternalDelivery extends Omit<Delivery, 'envelope'> {
 
 /** A running consumer. */
 export interface Subscription {
-  /** Stops taking messages and waits for the handler calls in flight to settle. */
-  cancel(): Promise<void>;
+  /**
+   * Stops taking messages and waits for the handler calls in flight to settle; after
+   * `graceMs` (no limit when absent) their signals are aborted and their messages handed
+   * back without spending an attempt.
+   */
+  cancel(graceMs?: number): Promise<void>;
+  /** Whether the consumer is taking messages (false once cancelled, or while the broker has it stopped). */
+  readonly active: boolean;
+}
+
+/** Options of one publish. */
+export interface PublishOptions {
+  /** Gives up waiting (for room, a confirm, the broker) when aborted, rejecting with its reason. */
+  signal?: AbortSignal;
 }
 
 /** Moves envelopes between stages with ack / retry / dead-letter semantics. */
@@ -75,7 +94,7 @@ export interface Transport {
    * queue holds it (and may first wait for room). Rejects with `UnroutableError` when no
    * queue is bound, so nothing vanishes.
    */
-  publish(routingKey: string, envelope: AnyEnvelope): Promise<void>;
+  publish(routingKey: string, envelope: AnyEnvelope, options?: PublishOptions): Promise<void>;
   consume(queue: string, handler: MessageHandler, options: ConsumeOptions): Promise<Subscription>;
   /** Cancels every consumer and releases resources. Idempotent. */
   close(): Promise<void>;

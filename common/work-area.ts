@@ -7,10 +7,10 @@
 
 /** The prefix of one analysis's intermediate data. */
 export function workPrefix(videoId: string, correlationId: string): string {
-  return `work/${videoId}/${safeSegment(correlationId)}/`;
+  return `work/${videoId}/${safeKeySegment(correlationId)}/`;
 }
 
 /** Crawler correlation ids are free text: keep a key segment to safe characters. */
-function safeSegment(id: string): string {
+export function safeKeySegment(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`).slice(0, 200) || '_';
 }

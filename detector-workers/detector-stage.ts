@@ -27,6 +27,8 @@ export interface DetectorStageOptions {
   batchMaxWaitMs: number;
   /** Videos' crop messages in flight per detector: enough to fill batches across videos. */
   prefetch: number;
+  /** A video's crops not scored within this long are abandoned and retried. */
+  deadlineMs?: number;
 }
 
 export interface DetectorStageDeps extends StageDeps {
@@ -61,17 +63,18 @@ export class DetectorWorker {
       'detector-workers',
       QUEUES.detector(this.detector.name),
       ['video.crops'],
-      (e, log) => this.handle(e, log),
-      { prefetch: this.options.prefetch, retryPolicy: DEFAULT_RETRY_POLICY },
+      (e, log, d) => this.handle(e, log, d.signal),
+      { prefetch: this.options.prefetch, retryPolicy: DEFAULT_RETRY_POLICY, deadlineMs: this.options.deadlineMs },
     );
   }
 
-  async close(): Promise<void> {
-    await this.subscription?.cancel();
+  /** Stops taking crops, lets batches in flight finish (within `graceMs`, then hands their messages back). */
+  async close(graceMs?: number): Promise<void> {
+    await this.subscription?.cancel(graceMs);
     await this.batcher.drain();
   }
 
-  private async handle(envelope: Envelope<'video.crops'>, log: Logger): Promise<void> {
+  private async handle(envelope: Envelope<'video.crops'>, log: Logger, signal: AbortSignal): Promise<void> {
     const start = performance.now();
     log.debug('Crops received.', { detector: this.detector.name, crops: envelope.payload.crops.length });
     const key = cropBlobKey(this.detector.inputSize, this.cropMargin);
@@ -92,6 +95,7 @@ export class DetectorWorker {
       return;
     }
     const scores = await this.batcher.submitAll(crops);
+    signal.throwIfAborted();
     await this.deps.transport.publish(
       ROUTING.scores,
       createEnvelope('video.scores', envelope.videoId, envelope.correlationId, {
@@ -100,6 +104,7 @@ export class DetectorWorker {
         scores: envelope.payload.crops.map((c, i) => ({ cropId: c.cropId, score: scores[i]! })),
         busyMs: elapsedMs(start),
       }),
+      { signal },
     );
     log.debug('Crops scored.', { detector: this.detector.name, crops: crops.length });
   }

@@ -39,6 +39,8 @@ export interface FaceCropperOptions {
   cropSpecs: Map<string, CropSpec>;
   /** Videos handled at once. */
   concurrency: number;
+  /** A video's frames not cropped within this long are abandoned and retried. */
+  deadlineMs?: number;
 }
 
 export interface FaceCropperDeps extends StageDeps {
@@ -57,17 +59,19 @@ export class FaceCropperStage {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'face-cropper', QUEUES.faceCropper, ['video.frames'], (e, log) => this.handle(e, log), {
+    this.subscription = await consumeAsStage(this.deps, 'face-cropper', QUEUES.faceCropper, ['video.frames'], (e, log, d) => this.handle(e, log, d.signal), {
       prefetch: this.options.concurrency,
       retryPolicy: DEFAULT_RETRY_POLICY,
+      deadlineMs: this.options.deadlineMs,
     });
   }
 
-  async close(): Promise<void> {
-    await this.subscription?.cancel();
+  /** Stops taking videos; after `graceMs` those in progress are abandoned between frames and handed back. */
+  async close(graceMs?: number): Promise<void> {
+    await this.subscription?.cancel(graceMs);
   }
 
-  private async handle(envelope: Envelope<'video.frames'>, log: Logger): Promise<void> {
+  private async handle(envelope: Envelope<'video.frames'>, log: Logger, signal: AbortSignal): Promise<void> {
     const start = performance.now();
     const { payload, videoId } = envelope;
     const { work, metrics, faceDetector } = this.deps;
@@ -79,6 +83,7 @@ export class FaceCropperStage {
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
+      signal.throwIfAborted();
       let data: Buffer;
       try {
         data = await work.get(frameRef.blob.key);
@@ -131,6 +136,7 @@ export class FaceCropperStage {
         await this.deps.transport.publish(
           ROUTING.crops(detector),
           createEnvelope('video.crops', videoId, envelope.correlationId, { detectors: [detector], crops: cropList }),
+          { signal },
         );
       }
     }
@@ -147,6 +153,7 @@ export class FaceCropperStage {
         cropCount: cropList.length,
         timings: { ...payload.timings, 'face-cropper': elapsedMs(start) },
       }),
+      { signal },
     );
     // The frames are no longer needed: only crops go further. The marker tells a duplicate
     // delivery that finds them gone that the work is done.

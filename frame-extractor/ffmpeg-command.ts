@@ -44,11 +44,12 @@ export function safeInputArgs(filePath: string, limits: VideoLimits): string[] {
 }
 
 /**
- * Starts a tool with stdin closed. A missing executable surfaces as a
- * FFMPEG_NOT_FOUND from {@link waitForExit}.
+ * Starts a tool with stdin closed, as the leader of a process group of its own, so that
+ * `killTool` ends whatever it started too (a wrapper script's children). A missing
+ * executable surfaces as a FFMPEG_NOT_FOUND from {@link waitForExit}.
  */
 export function spawnTool(executable: string, args: string[]): ChildProcess {
-  return spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+  return spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
 }
 
 /** How a tool process ended. */
@@ -74,10 +75,15 @@ export function waitForExit(child: ChildProcess, executable: string): Promise<To
   });
 }
 
-/** Ends a child process that is still running; safe to call more than once. */
+/** Ends a child process that is still running, with its process group; safe to call more than once. */
 export function killTool(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) {
-    child.kill('SIGKILL');
+    try {
+      if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
+      else child.kill('SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
   }
 }
 

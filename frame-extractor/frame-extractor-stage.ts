@@ -8,6 +8,7 @@ import {
   createEnvelope,
   DEFAULT_RETRY_POLICY,
   elapsedMs,
+  InfrastructureError,
   MemoryStorage,
   publishVideoFailure,
   QUEUES,
@@ -39,6 +40,8 @@ export interface FrameExtractorOptions {
   decoderThreads: number;
   /** The ffmpeg and ffprobe executables. */
   ffmpegPaths?: FfmpegPaths;
+  /** A video not probed and sampled within this long is stopped (ffmpeg killed) and retried. */
+  deadlineMs?: number;
 }
 
 export interface FrameExtractorDeps extends StageDeps {
@@ -61,17 +64,19 @@ export class FrameExtractorStage {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, ['video.job'], (e, log) => this.handle(e, log), {
+    this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, ['video.job'], (e, log, d) => this.handle(e, log, d.signal), {
       prefetch: this.options.concurrency,
       retryPolicy: DEFAULT_RETRY_POLICY,
+      deadlineMs: this.options.deadlineMs,
     });
   }
 
-  async close(): Promise<void> {
-    await this.subscription?.cancel();
+  /** Stops taking videos; after `graceMs` the decodes still running are killed and their jobs handed back. */
+  async close(graceMs?: number): Promise<void> {
+    await this.subscription?.cancel(graceMs);
   }
 
-  private async handle(envelope: Envelope<'video.job'>, log: Logger): Promise<void> {
+  private async handle(envelope: Envelope<'video.job'>, log: Logger, signal: AbortSignal): Promise<void> {
     const { source, detectors } = envelope.payload;
     const start = performance.now();
     let probe: VideoProbe | undefined;
@@ -83,9 +88,9 @@ export class FrameExtractorStage {
         videos: this.deps.videos,
         maxVideoBytes: this.options.limits.maxVideoBytes,
       });
-      probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths });
+      probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths, signal });
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
-      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths })) {
+      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal })) {
         const sampleIndex = frames.length;
         const key = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex);
         await this.deps.work.put(key, frame.image.data);
@@ -100,6 +105,10 @@ export class FrameExtractorStage {
       // Left in place on other failures: another delivery of this job may be writing (and
       // have announced) frames under the same keys; the aggregator empties the prefix in the end.
       if (!isVideoError(error)) throw error;
+      if (error.code === 'FFMPEG_NOT_FOUND') {
+        // A broken installation, not a broken video: the job goes back untouched.
+        throw new InfrastructureError('ffmpeg', error.message, { cause: error });
+      }
       await Promise.all(frames.map((f) => this.deps.work.delete(f.blob.key)));
       log.warn('Video rejected.', { code: error.code, error: error.message });
       await publishVideoFailure(this.deps.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source }, {
@@ -108,7 +117,7 @@ export class FrameExtractorStage {
         message: error.message,
         video: probe && videoInfo(probe),
         timings: { 'frame-extractor': elapsedMs(start) },
-      });
+      }, { signal });
       return;
     } finally {
       await local?.release();
@@ -125,6 +134,7 @@ export class FrameExtractorStage {
         frames,
         timings: { 'frame-extractor': elapsedMs(start) },
       }),
+      { signal },
     );
   }
 }

@@ -4,16 +4,16 @@
  * Like Kubernetes, the harness restarts a worker that dies (when asked to supervise it).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import amqp, { type ChannelModel } from 'amqplib';
 import type { VideoReport } from '../aggregator';
-import { ObjectNotFoundError, type S3Storage } from '../common';
+import { DEFAULT_RETRY_DELAY_TIERS_MS, ObjectNotFoundError, type S3Storage } from '../common';
 import { cliEnv, REPO_ROOT } from './cli-runner';
 import { startS3Server, testS3Storage, S3RVER_CREDENTIALS, type TestS3Server } from './s3-server';
+import { testNamespace } from './test-namespaces';
 
 export const AMQP_URL = process.env.DEEPSIFT_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 /** Marks a file that makes the test ffprobe kill the worker that runs it (a poison video). */
@@ -96,7 +96,7 @@ export class WorkerProcess {
 
 /** A namespace on the broker, a bucket on a loopback S3 server, and the workers. */
 export class Deployment {
-  readonly namespace = `test-${randomUUID().slice(0, 8)}`;
+  readonly namespace = testNamespace();
   readonly workers: WorkerProcess[] = [];
   private connection!: ChannelModel;
   announcements: Array<Record<string, unknown>> = [];
@@ -225,11 +225,16 @@ export class Deployment {
     if (logDir) {
       await Promise.all(this.workers.map((w, i) => writeFile(path.join(logDir, `${this.namespace}-${i}-${w.stage}.log`), w.log)));
     }
-    const channel = await this.connection.createChannel();
-    for (const name of this.queueDepths().keys()) await channel.deleteQueue(`${this.namespace}.${name}`);
-    for (const exchange of ['pipeline', 'dead', 'results', 'submit', 's3-events']) await channel.deleteExchange(`${this.namespace}.${exchange}`);
-    await this.connection.close();
-    this.bucket.close();
-    await this.s3.close();
+    try {
+      const channel = await this.connection.createChannel();
+      for (const name of this.queueDepths().keys()) await channel.deleteQueue(`${this.namespace}.${name}`);
+      const exchanges = ['pipeline', 'dead', 'results', 'requeue', 'submit', 's3-events', ...DEFAULT_RETRY_DELAY_TIERS_MS.map((ms) => `retry.${ms}`)];
+      for (const exchange of exchanges) await channel.deleteExchange(`${this.namespace}.${exchange}`);
+      await this.connection.close();
+    } finally {
+      // Whatever happened above, the bucket server goes (the global teardown removes queues left).
+      this.bucket.close();
+      await this.s3.close();
+    }
   }
 }
