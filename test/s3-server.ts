@@ -6,6 +6,11 @@
  * s3rver runs in a child process started with `--openssl-legacy-provider`: it encrypts
  * ListObjectsV2 continuation tokens with single DES, which OpenSSL 3 only offers there
  * (without it every truncated listing fails with InternalError).
+ *
+ * s3rver ignores conditional writes; AWS S3 and MinIO honour `If-None-Match: *` and
+ * `If-Match: <etag>` on PutObject (412 PreconditionFailed otherwise). A small middleware
+ * in front of s3rver gives it the same semantics, checked and written under a per-key
+ * lock, so tests of conditional state (the aggregator's) run against the real rule.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -26,12 +31,45 @@ export interface TestS3Server {
   bucket: string;
   /** Stops the server and removes its folder. */
   close(): Promise<void>;
+  /** Stops the server but keeps its objects (an outage); `resume` brings it back on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
-// Runs in the child: starts s3rver with the options in argv[1], prints its address as JSON.
+// Runs in the child: starts s3rver with the options in argv[2] behind the conditional-write
+// middleware, prints its address as JSON.
 const SERVER_SCRIPT = `
 const S3rver = require(process.argv[1]);
-new S3rver(JSON.parse(process.argv[2])).run().then(
+const server = new S3rver(JSON.parse(process.argv[2]));
+const tails = new Map();
+server.middleware.unshift(async (ctx, next) => {
+  const noneMatch = ctx.get('if-none-match');
+  const match = ctx.get('if-match');
+  if (ctx.method !== 'PUT' || (!noneMatch && !match) || ctx.query.uploadId !== undefined) return next();
+  const [, bucket, ...rest] = decodeURIComponent(ctx.path).split('/');
+  const id = bucket + '/' + rest.join('/');
+  const previous = tails.get(id) || Promise.resolve();
+  let release;
+  const mine = new Promise((resolve) => (release = resolve));
+  const tail = previous.then(() => mine);
+  tails.set(id, tail);
+  await previous;
+  try {
+    let etag;
+    try { etag = (await server.store.getMetadata(bucket, rest.join('/'))).etag; } catch { etag = undefined; }
+    if ((noneMatch === '*' && etag !== undefined) || (match && match !== etag)) {
+      ctx.status = 412;
+      ctx.type = 'application/xml';
+      ctx.body = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>';
+      return;
+    }
+    await next();
+  } finally {
+    release();
+    if (tails.get(id) === tail) tails.delete(id);
+  }
+});
+server.run().then(
   (address) => process.stdout.write(JSON.stringify(address) + '\\n'),
   (error) => { console.error(error); process.exit(1); },
 );`;
@@ -39,22 +77,29 @@ new S3rver(JSON.parse(process.argv[2])).run().then(
 /** Starts s3rver with a bucket named `bucket` (default: a unique `test-<uuid>`). */
 export async function startS3Server(bucket = `test-${randomUUID()}`): Promise<TestS3Server> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'deepsift-s3rver-'));
-  const options = { address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: bucket }] };
-  const child = spawn(
-    process.execPath,
-    ['--openssl-legacy-provider', '-e', SERVER_SCRIPT, require.resolve('s3rver'), JSON.stringify(options)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
+  let child: ChildProcess | undefined;
+  const launch = async (port: number) => {
+    const options = { address: '127.0.0.1', port, directory, silent: true, configureBuckets: [{ name: bucket }] };
+    child = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', '-e', SERVER_SCRIPT, require.resolve('s3rver'), JSON.stringify(options)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    return readPort(child);
+  };
+  const kill = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await once(child, 'exit');
     }
+  };
+  const stop = async () => {
+    await kill();
     await rm(directory, { recursive: true, force: true });
   };
   try {
-    const port = await readPort(child);
-    return { endpoint: `http://127.0.0.1:${port}`, bucket, close: stop };
+    const port = await launch(0);
+    return { endpoint: `http://127.0.0.1:${port}`, bucket, close: stop, pause: kill, resume: async () => void (await launch(port)) };
   } catch (error) {
     await stop();
     throw error;
