@@ -14,7 +14,7 @@ import {
   type DeepsiftConfig,
   type MetricsServer,
 } from '../common';
-import { expandLocalInputs } from '../ingest';
+import { expandLocalInputs, VIDEO_EXTENSIONS } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
 import { CliError, EXIT } from './exit-codes';
 import { closePipelineModels, loadPipelineModels, type PipelineModels } from './pipeline-models';
@@ -43,6 +43,9 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
 
   const logger = createLogger({ level: config.logLevel });
+  const inputs = await expandLocalInputs(names);
+  if (inputs.length === 0) throw new CliError(noVideosMessage(names), EXIT.usage);
+
   const metrics = new PipelineMetrics();
   metrics.collectProcessMetrics();
   let metricsServer: MetricsServer | undefined;
@@ -67,7 +70,6 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw new CliError(`cannot load the models: ${message}`, unknown ? EXIT.usage : EXIT.infrastructure, { cause: error });
   }
 
-  const inputs = await expandLocalInputs(names);
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'scanning [{bar}] {value}/{total} videos | {eta_formatted} left | {last}', hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -106,4 +108,9 @@ async function assertFfmpegPresent(tools: string[]): Promise<void> {
       }
     }),
   );
+}
+
+/** Why a scan has nothing to do, naming what was looked for. */
+function noVideosMessage(names: string[]): string {
+  return `no videos to scan in ${names.join(', ')} (folders are searched for ${[...VIDEO_EXTENSIONS].join(' ')})`;
 }
