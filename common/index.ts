@@ -35,6 +35,7 @@ export { AMQP_HEADERS } from './amqp-headers';
 export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject } from './storage';
 export { LocalStorage } from './local-storage';
 export { MemoryStorage } from './memory-storage';
+export { BufferPool, DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MAX_FREE_BYTES, type BufferPoolOptions } from './buffer-pool';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
 export { PipelineMetrics } from './metrics';
 export { startMetricsServer, type MetricsServer } from './metrics-server';

@@ -55,7 +55,7 @@ describe('DetectorWorker with a real ONNX session', () => {
       cacheDir: process.env.DEEPSIFT_CACHE_DIR ?? path.join(os.tmpdir(), 'deepsift-test-cache'),
       mirrorDir: process.env.DEEPSIFT_WEIGHTS_MIRROR ?? path.join(sharedDir(), 'weights'),
     });
-    detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, { executionProviders: ['cpu'] });
+    detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, { executionProviders: ['cpu'], intraOpThreads: 0 });
     for (const spec of pipelineQueues([DETECTOR])) await transport.declareQueue(spec);
     await transport.consume(QUEUES.aggregator, async ({ envelope }) => void (envelope.type === 'video.scores' && scores.push(envelope)), {
       prefetch: 16,
