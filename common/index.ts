@@ -54,7 +54,8 @@ export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputM
 export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler } from './stage-consumer';
 export { cropBlobKey } from './crop-key';
-export { writePrivateTempFile, TooLargeError, type PrivateTempFile } from './private-temp-file';
+export { writePrivateTempFile, TooLargeError, type PrivateTempFile, type PrivateTempFileOptions } from './private-temp-file';
+export { ownedTempPrefix, removeStaleTempFolders } from './stale-temp-folders';
 export { KeyedLock } from './keyed-lock';
 export {
   S3Storage,
