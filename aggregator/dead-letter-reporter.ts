@@ -76,7 +76,10 @@ function stageOf(queue: string): StageName {
   return 'detector-workers';
 }
 
+/** Codes of messages dead-lettered at once, kept as they are. */
+const KEPT_CODES: ReadonlySet<string> = new Set<FailureCode>(['INVALID_MESSAGE', 'DETECTOR_FAILED', 'DEADLINE_EXCEEDED']);
+
 /** Failures whose code is kept as it is; everything else was given up after retries or crashes. */
 function failureCodeOf(code: string): FailureCode {
-  return code === 'INVALID_MESSAGE' || code === 'DEADLINE_EXCEEDED' ? code : 'RETRIES_EXHAUSTED';
+  return KEPT_CODES.has(code) ? (code as FailureCode) : 'RETRIES_EXHAUSTED';
 }

@@ -14,7 +14,7 @@ import {
   type DeepsiftConfig,
   type MetricsServer,
 } from '../common';
-import { expandLocalInputs } from '../ingest';
+import { expandLocalInputs, VIDEO_EXTENSIONS, type SkippedEntry } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
 import { CliError, EXIT } from './exit-codes';
 import { closePipelineModels, loadPipelineModels, type PipelineModels } from './pipeline-models';
@@ -43,6 +43,11 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
 
   const logger = createLogger({ level: config.logLevel });
+  const skipped: SkippedEntry[] = [];
+  const inputs = await expandLocalInputs(names, { onSkipped: (entry) => skipped.push(entry) });
+  for (const entry of skipped) logger.warn('Entry skipped.', { stage: 'ingest', uri: entry.uri, reason: entry.reason });
+  if (inputs.length === 0) throw new CliError(noVideosMessage(names, skipped), EXIT.usage);
+
   const metrics = new PipelineMetrics();
   metrics.collectProcessMetrics();
   let metricsServer: MetricsServer | undefined;
@@ -67,7 +72,6 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw new CliError(`cannot load the models: ${message}`, unknown ? EXIT.usage : EXIT.infrastructure, { cause: error });
   }
 
-  const inputs = await expandLocalInputs(names);
   const bar = new cliProgress.SingleBar(
     { stream: process.stderr, format: 'scanning [{bar}] {value}/{total} videos | {eta_formatted} left | {last}', hideCursor: true },
     cliProgress.Presets.shades_classic,
@@ -92,6 +96,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   if (!options.quiet) {
     process.stderr.write(summaryTable(results, config.detectors) + '\n');
     process.stderr.write(`${results.length} report(s) in ${outDir}\n`);
+    if (skipped.length > 0) process.stderr.write(skippedList(skipped) + '\n');
   }
   return EXIT.ok;
 }
@@ -106,4 +111,15 @@ async function assertFfmpegPresent(tools: string[]): Promise<void> {
       }
     }),
   );
+}
+
+/** Why a scan has nothing to do, naming what was looked for and what was passed over. */
+function noVideosMessage(names: string[], skipped: SkippedEntry[]): string {
+  const message = `no videos to scan in ${names.join(', ')} (folders are searched for ${[...VIDEO_EXTENSIONS].join(' ')})`;
+  return skipped.length === 0 ? message : `${message}\n${skippedList(skipped)}`;
+}
+
+/** The entries a scan passed over, one per line, for the end of the summary. */
+function skippedList(skipped: SkippedEntry[]): string {
+  return [`skipped ${skipped.length} entr${skipped.length === 1 ? 'y' : 'ies'}:`, ...skipped.map((e) => `  ${e.uri}: ${e.reason}`)].join('\n');
 }

@@ -43,6 +43,7 @@ export { AMQP_HEADERS } from './amqp-headers';
 export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject, type VersionedStorage, type VersionedObject } from './storage';
 export { LocalStorage } from './local-storage';
 export { MemoryStorage } from './memory-storage';
+export { BufferPool, DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MAX_FREE_BYTES, type BufferPoolOptions } from './buffer-pool';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
 export { PipelineMetrics } from './metrics';
 export { startMetricsServer, type MetricsServer } from './metrics-server';
@@ -61,7 +62,8 @@ export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputM
 export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler, type StageConsumeOptions } from './stage-consumer';
 export { cropBlobKey } from './crop-key';
-export { writePrivateTempFile, TooLargeError, type PrivateTempFile } from './private-temp-file';
+export { writePrivateTempFile, TooLargeError, type PrivateTempFile, type PrivateTempFileOptions } from './private-temp-file';
+export { ownedTempPrefix, removeStaleTempFolders } from './stale-temp-folders';
 export { KeyedLock } from './keyed-lock';
 export {
   S3Storage,

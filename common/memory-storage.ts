@@ -4,6 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
+import { BufferPool } from './buffer-pool';
 import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
 
 export class MemoryStorage implements Storage, VersionedStorage {
@@ -11,26 +12,19 @@ export class MemoryStorage implements Storage, VersionedStorage {
   /** Version tags of objects written by `putConditional` (any other write drops the tag). */
   private readonly versions = new Map<string, string>();
   private nextVersion = 1;
-  /** Buffers handed out by `allocate`; only these are recycled when their object is deleted. */
-  private readonly pooled = new WeakSet<Buffer>();
-  private readonly free = new Map<number, Buffer[]>();
 
   /**
-   * @param maxFreeBuffersPerSize buffers of one size kept for reuse after their object is
-   *   deleted (frames are the same size for a whole video, often for a whole scan).
+   * @param pool where buffers from `allocate` go back when their object is deleted (frames
+   *   are the same size for a whole video, often for a whole scan); bounded by bytes.
    */
-  constructor(private readonly maxFreeBuffersPerSize = 32) {}
+  constructor(private readonly pool = new BufferPool()) {}
 
   /**
-   * A buffer to fill and `put`, recycled from a deleted object of the same size when one
-   * is free. Reusing frame-sized buffers spares the allocator and the garbage collector
-   * hundreds of megabytes per video. Whoever `get`s such an object must be done with it
-   * before it is deleted.
+   * A buffer to fill and `put`, recycled from a deleted object of the same size when the
+   * pool holds one. Whoever `get`s such an object must be done with it before it is deleted.
    */
   allocate(sizeBytes: number): Buffer {
-    const buffer = this.free.get(sizeBytes)?.pop() ?? Buffer.allocUnsafeSlow(sizeBytes);
-    this.pooled.add(buffer);
-    return buffer;
+    return this.pool.take(sizeBytes);
   }
 
   async put(key: string, body: Buffer | Readable): Promise<void> {
@@ -64,11 +58,7 @@ export class MemoryStorage implements Storage, VersionedStorage {
     const data = this.objects.get(key);
     this.objects.delete(key);
     this.versions.delete(key);
-    if (data && this.pooled.has(data)) {
-      const list = this.free.get(data.length) ?? [];
-      if (list.length < this.maxFreeBuffersPerSize) list.push(data);
-      this.free.set(data.length, list);
-    }
+    if (data) this.pool.give(data);
   }
 
   /** Bytes held in total: lets tests and benchmarks check the work area is emptied. */

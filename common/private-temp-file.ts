@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { ownedTempPrefix } from './stale-temp-folders';
 
 /** A file that only this process can read; `remove` deletes it and its folder. */
 export interface PrivateTempFile {
@@ -25,9 +26,21 @@ export class TooLargeError extends Error {
   }
 }
 
+/** Where a temporary file goes and whose it is. */
+export interface PrivateTempFileOptions {
+  /** The folder to create the file's folder in; the system's temporary folder by default. */
+  dir?: string;
+  /**
+   * The kind of process that owns it (e.g. `frame-extractor`): its folder is then named
+   * after this process, and `removeStaleTempFolders` removes it once the process is gone.
+   */
+  owner?: string;
+}
+
 /** Writes `body` to a new private temporary file, stopping past `maxBytes`. */
-export async function writePrivateTempFile(body: Readable, maxBytes: number, suffix = '.bin'): Promise<PrivateTempFile> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'deepsift-'));
+export async function writePrivateTempFile(body: Readable, maxBytes: number, suffix = '.bin', options: PrivateTempFileOptions = {}): Promise<PrivateTempFile> {
+  const prefix = options.owner === undefined ? 'deepsift-' : ownedTempPrefix(options.owner);
+  const dir = await mkdtemp(path.join(options.dir ?? os.tmpdir(), prefix));
   const file = path.join(dir, `${randomBytes(12).toString('hex')}${suffix}`);
   const remove = () => rm(dir, { recursive: true, force: true });
   let sizeBytes = 0;

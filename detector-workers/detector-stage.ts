@@ -6,6 +6,7 @@ import {
   consumeAsStage,
   createEnvelope,
   DEFAULT_RETRY_POLICY,
+  describeError,
   elapsedMs,
   ObjectNotFoundError,
   QUEUES,
@@ -17,8 +18,10 @@ import {
   type Storage,
   type Subscription,
   cropBlobKey,
+  VideoRejectedError,
 } from '../common';
 import { DynamicBatcher } from './dynamic-batcher';
+import { CropShapeError } from './preprocess';
 import type { OnnxDeepfakeDetector } from './onnx-deepfake-detector';
 
 
@@ -46,7 +49,7 @@ export class DetectorWorker {
     private readonly options: DetectorStageOptions,
     private readonly cropMargin: number,
   ) {
-    const { metrics } = deps;
+    const { metrics, logger } = deps;
     this.batcher = new DynamicBatcher(async (crops) => {
       const stop = metrics.inferenceDurationSeconds.startTimer({ detector: detector.name });
       const scores = await detector.score(crops);
@@ -54,7 +57,12 @@ export class DetectorWorker {
       metrics.batchSize.observe({ detector: detector.name }, crops.length);
       metrics.cropsScoredTotal.inc({ detector: detector.name }, crops.length);
       return scores;
-    }, { maxBatchSize: options.batchMaxSize, maxWaitMs: options.batchMaxWaitMs });
+    }, {
+      maxBatchSize: options.batchMaxSize,
+      maxWaitMs: options.batchMaxWaitMs,
+      onBatchFailed: (error, batchSize) =>
+        logger.warn('Batch failed; scoring its crops one by one.', { stage: 'detector-workers', detector: detector.name, batchSize, error: describeError(error) }),
+    });
   }
 
   async start(): Promise<void> {
@@ -94,7 +102,18 @@ export class DetectorWorker {
       log.warn('Crops already gone: the video was reported; dropping a duplicate delivery.', { detector: this.detector.name });
       return;
     }
-    const scores = await this.batcher.submitAll(crops);
+    let scores: number[];
+    try {
+      scores = await this.batcher.submitAll(crops);
+    } catch (error) {
+      // A crop that fails on its own (its batch mates were scored) is this video's fault.
+      if (!(error instanceof CropShapeError)) throw error;
+      throw new VideoRejectedError('DETECTOR_FAILED', `${this.detector.name} cannot score a crop: ${error.message}`, {
+        videoId: envelope.videoId,
+        stage: 'detector-workers',
+        cause: error,
+      });
+    }
     signal.throwIfAborted();
     await this.deps.transport.publish(
       ROUTING.scores,

@@ -55,6 +55,25 @@ describe('DynamicBatcher', () => {
     expect(maxRunning).toBe(1);
   });
 
+  it('runs a failed batch again item by item: only the bad item fails, its batch mates get results', async () => {
+    const { batches, run } = recordingRunner();
+    const failures: Array<[string, number]> = [];
+    const batcher = new DynamicBatcher(
+      async (items: number[]) => {
+        if (items.includes(13)) throw new Error(`item 13 is bad (batch of ${items.length})`);
+        return run(items);
+      },
+      { maxBatchSize: 4, maxWaitMs: 60_000, onBatchFailed: (error, size) => failures.push([(error as Error).message, size]) },
+    );
+    const videoA = batcher.submitAll([1, 2]);
+    const videoB = batcher.submitAll([13, 4]);
+    expect(await videoA).toEqual([10, 20]);
+    await expect(videoB).rejects.toThrow('item 13 is bad (batch of 1)');
+    expect(batches).toEqual([[1], [2], [4]]);
+    expect(failures).toEqual([['item 13 is bad (batch of 4)', 4]]);
+    expect(await batcher.submit(5)).toBe(50);
+  });
+
   it('rejects every item of a failed batch and keeps serving later ones', async () => {
     let fail = true;
     const batcher = new DynamicBatcher(async (items: number[]) => {

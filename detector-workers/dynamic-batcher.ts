@@ -1,11 +1,15 @@
 /**
  * Dynamic batching: items submitted from any number of videos are run together, up to
  * `maxBatchSize` at a time, waiting at most `maxWaitMs` for a batch to fill. One batch
- * runs at a time; items arriving meanwhile form the next one.
+ * runs at a time; items arriving meanwhile form the next one. When a batch fails, its
+ * items are run again one at a time, so one bad item fails alone and the items of other
+ * submitters (other videos) sharing its batch still get their results.
  */
 export interface DynamicBatcherOptions {
   maxBatchSize: number;
   maxWaitMs: number;
+  /** Told when a batch of several items failed and its items are about to be run one by one. */
+  onBatchFailed?: (error: unknown, batchSize: number) => void;
 }
 
 /** Runs a whole batch; must return one result per item, in order. */
@@ -80,13 +84,15 @@ export class DynamicBatcher<I, O> {
     // A new deadline starts for whatever is left, unless it is already a full batch.
     this.deadlinePassed = false;
     try {
-      const results = await this.runBatch(batch.map((p) => p.item));
-      if (results.length !== batch.length) {
-        throw new Error(`batch runner returned ${results.length} results for ${batch.length} items`);
-      }
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      await this.settle(batch);
     } catch (error) {
-      for (const p of batch) p.reject(error);
+      if (batch.length === 1) {
+        batch[0]!.reject(error);
+      } else {
+        this.options.onBatchFailed?.(error, batch.length);
+        // Still one batch at a time: the items run in turn, each settled by its own outcome.
+        for (const p of batch) await this.settle([p]).catch(p.reject);
+      }
     } finally {
       this.running = false;
       if (this.queue.length > 0) {
@@ -97,5 +103,14 @@ export class DynamicBatcher<I, O> {
         for (const resolve of this.idleWaiters.splice(0)) resolve();
       }
     }
+  }
+
+  /** Runs `batch` and resolves each item with its result; throws (settling nothing) if the run fails. */
+  private async settle(batch: Array<Pending<I, O>>): Promise<void> {
+    const results = await this.runBatch(batch.map((p) => p.item));
+    if (results.length !== batch.length) {
+      throw new Error(`batch runner returned ${results.length} results for ${batch.length} items`);
+    }
+    batch.forEach((p, i) => p.resolve(results[i]!));
   }
 }

@@ -16,6 +16,11 @@ export async function resizeForInput(image: RawImage, input: ManifestInput): Pro
   return { data, width: input.width, height: input.height, channels: 3 };
 }
 
+/** A crop that does not fit the detector's input: the crop is at fault, not the model. */
+export class CropShapeError extends Error {
+  override readonly name = 'CropShapeError';
+}
+
 /**
  * Packs images (already at the input size) into one float32 batch tensor's data.
  * Returns the data and its dims.
@@ -30,7 +35,10 @@ export function toInputTensor(images: RawImage[], input: ManifestInput): { data:
   const b = [0, 1, 2].map((c) => -input.mean[c]! / input.std[c]!);
   images.forEach((image, n) => {
     if (image.width !== width || image.height !== height) {
-      throw new Error(`image is ${image.width}×${image.height}, the model takes ${width}×${height}`);
+      throw new CropShapeError(`image is ${image.width}×${image.height}, the model takes ${width}×${height}`);
+    }
+    if (image.data.length !== plane * 3) {
+      throw new CropShapeError(`image holds ${image.data.length} bytes, ${width}×${height} RGB takes ${plane * 3}`);
     }
     const src = image.data;
     const base = n * plane * 3;

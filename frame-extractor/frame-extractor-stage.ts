@@ -3,6 +3,7 @@
  * stores the sampled frames in the work area, then hands their references to the
  * face-cropper. A video ffmpeg rejects gets a failed report; the stage goes on.
  */
+import os from 'node:os';
 import {
   consumeAsStage,
   createEnvelope,
@@ -12,6 +13,7 @@ import {
   MemoryStorage,
   publishVideoFailure,
   QUEUES,
+  removeStaleTempFolders,
   ROUTING,
   type Envelope,
   type FrameRef,
@@ -23,7 +25,7 @@ import {
   workPrefix,
 } from '../common';
 import { extractFrames } from './extract-frames';
-import { openLocalVideo, type LocalVideo } from './local-video';
+import { FRAME_EXTRACTOR_TEMP_OWNER, openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
 import { isVideoError } from './video-error';
 import type { FfmpegPaths } from './ffmpeg-command';
@@ -42,6 +44,8 @@ export interface FrameExtractorOptions {
   ffmpegPaths?: FfmpegPaths;
   /** A video not probed and sampled within this long is stopped (ffmpeg killed) and retried. */
   deadlineMs?: number;
+  /** Where videos from the bucket are copied for ffmpeg; the system's temporary folder by default. */
+  tempDir?: string;
 }
 
 export interface FrameExtractorDeps extends StageDeps {
@@ -63,7 +67,10 @@ export class FrameExtractorStage {
     private readonly options: FrameExtractorOptions,
   ) {}
 
+  /** Removes what killed extractors left in the temporary folder, then starts consuming. */
   async start(): Promise<void> {
+    const removed = await removeStaleTempFolders(FRAME_EXTRACTOR_TEMP_OWNER, this.options.tempDir ?? os.tmpdir());
+    if (removed.length > 0) this.deps.logger.info('Removed temporary folders of stopped frame extractors.', { stage: 'frame-extractor', folders: removed });
     this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, ['video.job'], (e, log, d) => this.handle(e, log, d.signal), {
       prefetch: this.options.concurrency,
       retryPolicy: DEFAULT_RETRY_POLICY,
@@ -87,6 +94,7 @@ export class FrameExtractorStage {
         allowFileSources: this.options.allowFileSources,
         videos: this.deps.videos,
         maxVideoBytes: this.options.limits.maxVideoBytes,
+        tempDir: this.options.tempDir,
       });
       probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths, signal });
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;

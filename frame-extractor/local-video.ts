@@ -25,7 +25,12 @@ export interface LocalVideoOptions {
   /** Where `s3` and `url` sources' bytes are. */
   videos?: Storage;
   maxVideoBytes: number;
+  /** Where copies of objects go (in folders named after this process); the system's temporary folder by default. */
+  tempDir?: string;
 }
+
+/** The owner named in the frame extractor's temporary folders. */
+export const FRAME_EXTRACTOR_TEMP_OWNER = 'frame-extractor';
 
 export async function openLocalVideo(source: VideoSource, options: LocalVideoOptions): Promise<LocalVideo> {
   if (source.kind === 'file') {
@@ -45,7 +50,7 @@ export async function openLocalVideo(source: VideoSource, options: LocalVideoOpt
     throw error;
   }
   try {
-    const file = await writePrivateTempFile(body, options.maxVideoBytes, '.video');
+    const file = await writePrivateTempFile(body, options.maxVideoBytes, '.video', { dir: options.tempDir, owner: FRAME_EXTRACTOR_TEMP_OWNER });
     return { path: file.path, release: file.remove };
   } catch (error) {
     if (error instanceof TooLargeError) {

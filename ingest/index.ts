@@ -1,5 +1,15 @@
 export { LocalIngest, type IngestedInput } from './local-ingest';
-export { expandLocalInputs, hashFile, hashStream, pathVideoId, VIDEO_EXTENSIONS, type LocalInput } from './local-source';
+export {
+  expandLocalInputs,
+  hashFile,
+  hashStream,
+  pathVideoId,
+  NotARegularFileError,
+  VIDEO_EXTENSIONS,
+  type ExpandOptions,
+  type LocalInput,
+  type SkippedEntry,
+} from './local-source';
 export { parseS3Event, dedupeKey, type S3ObjectEvent } from './s3-event';
 export {
   S3Poller,

@@ -11,7 +11,7 @@ import {
   type StageDeps,
   type VideoSource,
 } from '../common';
-import { hashFile, pathVideoId, type LocalInput } from './local-source';
+import { entryKind, hashFile, NotARegularFileError, pathVideoId, type LocalInput } from './local-source';
 import { submitJob } from './submit-job';
 
 /** What became of one input. */
@@ -40,8 +40,9 @@ export class LocalIngest {
     const correlationId = randomUUID();
     let hashed: { sha256: string; sizeBytes: number };
     try {
+      // Checked before opening too: a named pipe or device is never opened by ingest.
       const info = await stat(input.path);
-      if (!info.isFile()) throw Object.assign(new Error(`${input.uri} is not a regular file`), { code: 'EISDIR' });
+      if (!info.isFile()) throw new NotARegularFileError(input.uri, entryKind(info));
       hashed = await hashFile(input.path);
     } catch (error) {
       const videoId = pathVideoId(input.path);
@@ -50,7 +51,11 @@ export class LocalIngest {
       await publishVideoFailure(this.deps.transport, { videoId, correlationId, source }, {
         stage: 'ingest',
         code: missing ? 'FILE_NOT_FOUND' : 'FILE_UNREADABLE',
-        message: missing ? `no such file: ${input.uri}` : `cannot read ${input.uri}: ${describeError(error)}`,
+        message: missing
+          ? `no such file: ${input.uri}`
+          : error instanceof NotARegularFileError
+            ? error.message
+            : `cannot read ${input.uri}: ${describeError(error)}`,
       });
       return { uri: input.uri, videoId, source, correlationId };
     }

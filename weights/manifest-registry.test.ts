@@ -95,8 +95,19 @@ describe('validateManifest', () => {
     expect(invalid((manifest) => (files(manifest).mirrorPath = '../../etc/passwd')).field).toBe('/files/0/mirrorPath');
   });
 
-  it('requires output, aggregation and cropMargin of a deepfake detector', () => {
-    expect(invalid((manifest) => delete manifest.output).field).toBe('/output');
+  it.each(['output', 'aggregation', 'cropMargin'])('requires %s of a deepfake detector, and not of a face detector', (field) => {
+    const error = invalid((manifest) => delete manifest[field]);
+    expect(error.field).toBe(`/${field}`);
+    expect(error.message).toBe(`Invalid model manifest meso4-df.json: /${field} is required.`);
+    const faceDetector = readModel('ultraface-rfb-640');
+    delete faceDetector[field];
+    expect(() => validateManifest(faceDetector, 'ultraface-rfb-640.json')).not.toThrow();
+  });
+
+  it('rejects an unknown aggregation and a crop margin out of range', () => {
+    expect(invalid((manifest) => (manifest.aggregation = 'average')).field).toBe('/aggregation');
+    expect(invalid((manifest) => (manifest.cropMargin = -0.1)).field).toBe('/cropMargin');
+    expect(invalid((manifest) => (manifest.cropMargin = 3)).field).toBe('/cropMargin');
   });
 
   it('requires onnxFile to name an upstream file unless a converter makes it', () => {

@@ -44,13 +44,32 @@ describe('resolveWeightsOptions', () => {
     expect(() => resolveWeightsOptions({ env: {}, baseUrl: 'not a url' })).toThrow(/Invalid baseUrl/);
   });
 
-  it('documents every variable it reads', () => {
-    expect(WEIGHTS_ENVIRONMENT.map((doc) => doc.variable)).toEqual([
-      'DEEPSIFT_CACHE_DIR',
-      'DEEPSIFT_WEIGHTS_MIRROR',
-      'DEEPSIFT_WEIGHTS_BASE_URL',
-      'DEEPSIFT_FETCH_TIMEOUT_MS',
-    ]);
+  it('documents exactly the variables it reads, with their true defaults', () => {
+    // What resolveWeightsOptions actually reads, whatever the list says.
+    const read = new Set<string>();
+    const env = new Proxy({} as NodeJS.ProcessEnv, {
+      get: (_target, key) => {
+        if (typeof key === 'string') read.add(key);
+        return undefined;
+      },
+    });
+    const resolved = resolveWeightsOptions({ env });
+    const documented = WEIGHTS_ENVIRONMENT.map((doc) => doc.variable);
+    expect([...read].filter((key) => key !== 'XDG_CACHE_HOME').sort()).toEqual([...documented].sort());
+    // Nothing else in the module reads a DEEPSIFT_ variable on its own.
+    const sources = fs.readdirSync(__dirname).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    for (const file of sources) {
+      const named = fs.readFileSync(path.join(__dirname, file), 'utf8').match(/DEEPSIFT_[A-Z_]+/g) ?? [];
+      for (const variable of named) expect(documented).toContain(variable);
+    }
+    const defaultOf = (variable: string) => WEIGHTS_ENVIRONMENT.find((doc) => doc.variable === variable)!.defaultValue;
+    expect(defaultOf('DEEPSIFT_FETCH_TIMEOUT_MS')).toBe(String(resolved.fetchTimeoutMs));
+    expect(resolved.mirrorDir).toBeUndefined();
+    expect(defaultOf('DEEPSIFT_WEIGHTS_MIRROR')).toBe('(none)');
+    expect(resolved.baseUrl).toBeUndefined();
+    expect(defaultOf('DEEPSIFT_WEIGHTS_BASE_URL')).toMatch(/^\(none/);
+    expect(resolved.cacheDir).toBe(path.join(os.homedir(), '.cache', 'deepsift'));
+    expect(defaultOf('DEEPSIFT_CACHE_DIR')).toContain('~/.cache/deepsift');
   });
 });
 

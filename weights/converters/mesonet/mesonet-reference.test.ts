@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { buildMesoNetModel, type MesoNetArchitecture } from './convert-mesonet';
+import { buildMesoNetModel, convertMesoNetH5, type MesoNetArchitecture } from './convert-mesonet';
 import { type KerasWeightFile, readKerasWeights } from './keras-h5-reader';
 
 /*
  * Checks the ONNX graphs against a naive channels-last re-implementation of the Keras
- * layers, written from the Keras documentation and independent of the graph builder.
+ * layers, written from the Keras documentation and independent of the graph builder:
+ * the first block of each architecture, and the whole network of all four weight files
+ * (DF and F2F), converted the way the fetcher converts them.
  */
 
 const SHARED_DIR = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', '..', '..', 'shared');
@@ -123,20 +125,20 @@ async function loadFace(file: string): Promise<FeatureMap> {
   return { height: SIZE, width: SIZE, channels: 3, data: Float32Array.from(data, (value) => value / 255) };
 }
 
-/** Runs the converted graph on one image and returns its first block's output (NCHW, batch 1). */
-async function onnxFirstBlock(file: KerasWeightFile, architecture: MesoNetArchitecture, face: FeatureMap): Promise<ort.Tensor> {
+/** Runs the converted graph on one image and returns a block's output (NCHW, batch 1). */
+async function onnxBlock(file: KerasWeightFile, architecture: MesoNetArchitecture, face: FeatureMap, block = 'block1'): Promise<ort.Tensor> {
   const model = buildMesoNetModel(file, architecture, { exposeBlockOutputs: true });
   const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
   try {
     const input = new ort.Tensor('float32', face.data, [1, SIZE, SIZE, 3]);
-    const outputs = await session.run({ input }, ['block1']);
-    return outputs['block1'];
+    const outputs = await session.run({ input }, [block]);
+    return outputs[block];
   } finally {
     await session.release();
   }
 }
 
-function expectClose(actual: ort.Tensor, expected: FeatureMap): void {
+function expectClose(actual: ort.Tensor, expected: FeatureMap, block = 'block1'): void {
   expect(actual.dims).toEqual([1, expected.channels, expected.height, expected.width]);
   const values = actual.data as Float32Array;
   let maxDifference = 0;
@@ -146,12 +148,36 @@ function expectClose(actual: ort.Tensor, expected: FeatureMap): void {
       maxDifference = Math.max(maxDifference, difference);
     }
   }
-  console.log(`block1 max |ONNX - reference| = ${maxDifference.toExponential(2)}`);
+  console.log(`${block} max |ONNX - reference| = ${maxDifference.toExponential(2)}`);
   expect(maxDifference).toBeLessThan(TOLERANCE);
 }
 
+function weightsPath(name: string): string {
+  return path.join(SHARED_DIR, 'weights', 'mesonet', name);
+}
+
 async function readWeights(name: string): Promise<KerasWeightFile> {
-  return readKerasWeights(new Uint8Array(await readFile(path.join(SHARED_DIR, 'weights', 'mesonet', name))));
+  return readKerasWeights(new Uint8Array(await readFile(weightsPath(name))));
+}
+
+/** The shared head: Flatten → Dense(16) → LeakyReLU(0.1) → Dense(1, sigmoid) = P(real). */
+function denseHead(features: FeatureMap, file: KerasWeightFile, hiddenLayer: string, outputLayer: string): number {
+  const hidden = dense(features.data, file, hiddenLayer).map((value) => (value > 0 ? value : 0.1 * value));
+  return 1 / (1 + Math.exp(-dense(hidden, file, outputLayer)[0]));
+}
+
+/** Runs the converted model on one face and compares its P(real) with the reference's. */
+async function expectSameProbability(model: Uint8Array, face: FeatureMap, expected: number, weights: string, faceFile: string): Promise<void> {
+  const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+  try {
+    const { p_real: pReal } = await session.run({ input: new ort.Tensor('float32', face.data, [1, SIZE, SIZE, 3]) });
+    const actual = (pReal.data as Float32Array)[0];
+    console.log(`${weights} P(real) of ${faceFile}: ONNX ${actual.toFixed(7)}, reference ${expected.toFixed(7)}`);
+    expect(pReal.dims).toEqual([1, 1]);
+    expect(Math.abs(actual - expected)).toBeLessThan(TOLERANCE);
+  } finally {
+    await session.release();
+  }
 }
 
 describe('converted MesoNet graphs against a naive Keras re-implementation', () => {
@@ -162,14 +188,17 @@ describe('converted MesoNet graphs against a naive Keras re-implementation', () 
     // Layer names as written in Meso4_DF.h5 (its first Conv2D is conv2d_5).
     const expected = maxPoolSame(batchNorm(conv2dSameRelu(face, file, 'conv2d_5', 3), file, 'batch_normalization_5'), 2);
 
-    expectClose(await onnxFirstBlock(file, 'meso4', face), expected);
+    expectClose(await onnxBlock(file, 'meso4', face), expected);
   });
 
-  test('Meso4_DF whole network: P(real) matches', async () => {
-    const file = await readWeights('Meso4_DF.h5');
-    const face = await loadFace('real/real00772.jpg');
+  test.each([
+    ['Meso4_DF.h5', 'real/real00772.jpg'],
+    ['Meso4_F2F.h5', 'df/df01254.jpg'],
+  ])('%s whole network: P(real) of %s matches', async (weights, faceFile) => {
+    const file = await readWeights(weights);
+    const face = await loadFace(faceFile);
 
-    // Layer names as written in Meso4_DF.h5; kernels and pools from the README's Meso4.
+    // Layer names as written in both Meso4 files; kernels and pools from the README's Meso4.
     const blocks = [
       { conv: 'conv2d_5', batchNorm: 'batch_normalization_5', kernel: 3, pool: 2 },
       { conv: 'conv2d_6', batchNorm: 'batch_normalization_6', kernel: 5, pool: 2 },
@@ -180,19 +209,43 @@ describe('converted MesoNet graphs against a naive Keras re-implementation', () 
       (x, block) => maxPoolSame(batchNorm(conv2dSameRelu(x, file, block.conv, block.kernel), file, block.batchNorm), block.pool),
       face,
     );
-    const hidden = dense(features.data, file, 'dense_3').map((value) => (value > 0 ? value : 0.1 * value));
-    const expected = 1 / (1 + Math.exp(-dense(hidden, file, 'dense_4')[0]));
+    // The last block's features too: a probability near 0 or 1 would hide a difference.
+    expectClose(await onnxBlock(file, 'meso4', face, 'block4'), features, 'block4');
+    const expected = denseHead(features, file, 'dense_3', 'dense_4');
 
-    const session = await ort.InferenceSession.create(buildMesoNetModel(file, 'meso4'), { logSeverityLevel: 3 });
-    try {
-      const { p_real: pReal } = await session.run({ input: new ort.Tensor('float32', face.data, [1, SIZE, SIZE, 3]) });
-      const actual = (pReal.data as Float32Array)[0];
-      console.log(`Meso4_DF P(real) of real00772.jpg: ONNX ${actual.toFixed(7)}, reference ${expected.toFixed(7)}`);
-      expect(pReal.dims).toEqual([1, 1]);
-      expect(Math.abs(actual - expected)).toBeLessThan(TOLERANCE);
-    } finally {
-      await session.release();
-    }
+    await expectSameProbability(await convertMesoNetH5(await readFile(weightsPath(weights)), 'meso4'), face, expected, weights, faceFile);
+  });
+
+  test.each([
+    ['MesoInception_DF.h5', 'df/df01254.jpg'],
+    ['MesoInception_F2F.h5', 'df/df00204.jpg'],
+  ])('%s whole network: P(real) of %s matches', async (weights, faceFile) => {
+    const file = await readWeights(weights);
+    const face = await loadFace(faceFile);
+
+    // Creation order in both MesoInception files: block 1 is conv2d_1..7 (a; b 1×1 → 3×3;
+    // c 1×1 → 3×3 dilation 2; d 1×1 → 3×3 dilation 3), block 2 conv2d_8..14 likewise.
+    const inception = (x: FeatureMap, first: number, batchNormLayer: string) =>
+      maxPoolSame(
+        batchNorm(
+          concatChannels([
+            conv2dSameRelu(x, file, `conv2d_${first}`, 1),
+            conv2dSameRelu(conv2dSameRelu(x, file, `conv2d_${first + 1}`, 1), file, `conv2d_${first + 2}`, 3),
+            conv2dSameRelu(conv2dSameRelu(x, file, `conv2d_${first + 3}`, 1), file, `conv2d_${first + 4}`, 3, 2),
+            conv2dSameRelu(conv2dSameRelu(x, file, `conv2d_${first + 5}`, 1), file, `conv2d_${first + 6}`, 3, 3),
+          ]),
+          file,
+          batchNormLayer,
+        ),
+        2,
+      );
+    const block2 = inception(inception(face, 1, 'batch_normalization_1'), 8, 'batch_normalization_2');
+    const block3 = maxPoolSame(batchNorm(conv2dSameRelu(block2, file, 'conv2d_15', 5), file, 'batch_normalization_3'), 2);
+    const block4 = maxPoolSame(batchNorm(conv2dSameRelu(block3, file, 'conv2d_16', 5), file, 'batch_normalization_4'), 4);
+    expectClose(await onnxBlock(file, 'mesoinception4', face, 'block4'), block4, 'block4');
+    const expected = denseHead(block4, file, 'dense_1', 'dense_2');
+
+    await expectSameProbability(await convertMesoNetH5(await readFile(weightsPath(weights)), 'mesoinception4'), face, expected, weights, faceFile);
   });
 
   test('MesoInception_DF block 1: Inception(1, 4, 4, 2) → BatchNorm → MaxPool 2', async () => {
@@ -208,6 +261,6 @@ describe('converted MesoNet graphs against a naive Keras re-implementation', () 
     ]);
     const expected = maxPoolSame(batchNorm(inception, file, 'batch_normalization_1'), 2);
 
-    expectClose(await onnxFirstBlock(file, 'mesoinception4', face), expected);
+    expectClose(await onnxBlock(file, 'mesoinception4', face), expected);
   });
 });
