@@ -253,6 +253,22 @@ describe('AmqpTransport', () => {
     expect(handled.size).toBe(51);
   });
 
+  it('restarts a consumer the broker cancelled (its queue was deleted), declaring the queue again', async () => {
+    const transport = await open();
+    await declare(transport, { name: 'q', bindings: ['k'] });
+    const got: Delivery[] = [];
+    const subscription = await transport.consume('q', async (d) => void got.push(d), { prefetch: 1, retryPolicy: fastRetry });
+    const channel = await raw.createChannel();
+    await channel.deleteQueue(names.queue('q'));
+    await channel.close();
+    // Idle no more: the consumer comes back by itself, and with it the queue and its binding
+    // (until then a publish is refused as unroutable: nothing is lost silently).
+    await eventually(async () => transport.publish('k', job(7)).then(() => true, () => false), 10_000);
+    await eventually(() => got.length === 1, 10_000);
+    expect(subscription.active && transport.consumersActive).toBe(true);
+    expect(got[0]!.envelope.correlationId).toBe('c7');
+  });
+
   it('close() waits for the handler in flight and is idempotent', async () => {
     const transport = await open();
     await declare(transport, { name: 'q', bindings: ['k'] });

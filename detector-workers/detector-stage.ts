@@ -93,6 +93,8 @@ export class DetectorWorker {
           const blob = crop.blobs[key];
           if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
           const data = await this.deps.work.get(blob.key);
+          // A short read (an object being rewritten by a redelivered cropper) is transient, never the video's fault.
+          if (data.length !== blob.width * blob.height * 3) throw new Error(`crop ${blob.key} holds ${data.length} bytes, not ${blob.width}×${blob.height} RGB`);
           return { data, width: blob.width, height: blob.height, channels: 3 } as RawImage;
         }),
       );
