@@ -47,8 +47,8 @@ function buildProgram(): Command {
 
   program
     .command('worker')
-    .description('Run one stage (or all five) as a worker on RabbitMQ and S3, until SIGTERM.')
-    .argument('<stage>', `${WORKER_STAGES.join(' | ')}`)
+    .description('Run one stage, a group of adjacent stages (e.g. frame-extractor,face-cropper) or all five as a worker on RabbitMQ and S3, until SIGTERM.')
+    .argument('<stage>', `${WORKER_STAGES.join(' | ')}, or adjacent stages joined by commas`)
     .option('--detectors <names>', 'deepfake detectors this worker serves (detector-workers); default DEEPSIFT_DETECTORS')
     .action(async (stage: string, opts: { detectors?: string }) => {
       process.exitCode = await runWorker(stage, opts);

@@ -11,6 +11,9 @@ import { promisify } from 'node:util';
 import {
   AmqpTransport,
   ConfigError,
+  GroupTransport,
+  MemoryStorage,
+  QUEUES,
   createLogger,
   describeError,
   InfrastructureError,
@@ -42,6 +45,42 @@ const DEPENDENCY_PROBE_INTERVAL_MS = 1_000;
 
 export const WORKER_STAGES = ['ingest', 'frame-extractor', 'face-cropper', 'detector-workers', 'aggregator', 'all'] as const;
 export type WorkerStage = (typeof WORKER_STAGES)[number];
+type StageName = Exclude<WorkerStage, 'all'>;
+
+/** The pipeline's stages in the order work flows through them. */
+const PIPELINE_ORDER: StageName[] = ['ingest', 'frame-extractor', 'face-cropper', 'detector-workers', 'aggregator'];
+
+/** What a worker process runs: its stages, and those among them fed by a direct hand-off. */
+export interface WorkerPlan {
+  stages: StageName[];
+  /** Stages that take their messages from the stage before them in this process, not the broker. */
+  grouped: StageName[];
+}
+
+/**
+ * Reads `<stage>`: one stage, `all` (every stage, each on the broker as if apart), or a
+ * stage group: adjacent stages joined by commas (`frame-extractor,face-cropper`), run in
+ * one process with direct hand-offs between them. Only the face cropper and the detector
+ * workers can be fed by a hand-off: ingest and the aggregator also take messages from
+ * outside any group (notifications, failures from every stage), so they always consume
+ * from the broker.
+ */
+export function planWorker(stage: string): WorkerPlan {
+  if (stage === 'all') return { stages: [...PIPELINE_ORDER], grouped: [] };
+  const names = stage.split(',').map((s) => s.trim());
+  for (const name of names) {
+    if (!(PIPELINE_ORDER as string[]).includes(name)) {
+      throw new CliError(`unknown stage "${name}": use one of ${WORKER_STAGES.join(', ')}, or adjacent stages joined by commas`, EXIT.usage);
+    }
+  }
+  const positions = names.map((n) => PIPELINE_ORDER.indexOf(n as StageName)).sort((a, b) => a - b);
+  if (new Set(positions).size !== positions.length || positions.some((p, i) => i > 0 && p !== positions[i - 1]! + 1)) {
+    throw new CliError(`"${stage}" is not a group of adjacent stages (in order: ${PIPELINE_ORDER.join(', ')})`, EXIT.usage);
+  }
+  const stages = positions.map((p) => PIPELINE_ORDER[p]!);
+  const grouped = stages.slice(1).filter((s) => s === 'face-cropper' || s === 'detector-workers');
+  return { stages, grouped };
+}
 
 const STARTERS: Record<Exclude<WorkerStage, 'all'>, (ctx: WorkerContext) => Promise<Started>> = {
   // Downstream first, so that nothing is produced before its consumer can take it.
@@ -54,9 +93,7 @@ const STARTERS: Record<Exclude<WorkerStage, 'all'>, (ctx: WorkerContext) => Prom
 
 /** Runs the worker until SIGTERM or SIGINT; resolves with the exit status. */
 export async function runWorker(stage: string, options: { detectors?: string }): Promise<number> {
-  if (!(WORKER_STAGES as readonly string[]).includes(stage)) {
-    throw new CliError(`unknown stage "${stage}": use one of ${WORKER_STAGES.join(', ')}`, EXIT.usage);
-  }
+  const plan = planWorker(stage);
   let config: DeepsiftConfig;
   let served: string[];
   try {
@@ -71,9 +108,9 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   metrics.collectProcessMetrics();
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort);
 
-  let transport: AmqpTransport;
+  let broker: AmqpTransport;
   try {
-    transport = await AmqpTransport.connect({
+    broker = await AmqpTransport.connect({
       url: config.amqpUrl,
       namespace: config.namespace,
       logger,
@@ -85,7 +122,12 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     throw new CliError(`cannot connect to RabbitMQ at ${redact(config.amqpUrl)}: ${(error as Error).message}`, EXIT.infrastructure);
   }
   const bucket = new S3Storage(s3StorageOptionsFromConfig(config));
-  const stages = stage === 'all' ? (Object.keys(STARTERS) as Array<Exclude<WorkerStage, 'all'>>) : [stage as Exclude<WorkerStage, 'all'>];
+  const { stages } = plan;
+  // In a group, hand-offs are direct calls and the frames stay in this process's memory.
+  const localQueues = new Set(plan.grouped.flatMap((s) => (s === 'face-cropper' ? [QUEUES.faceCropper] : served.map(QUEUES.detector))));
+  const transport = localQueues.size > 0 ? new GroupTransport(broker, localQueues) : broker;
+  const frames = plan.grouped.includes('face-cropper') ? new MemoryStorage() : undefined;
+  if (localQueues.size > 0) logger.info('Running a stage group.', { stages, handOffs: [...localQueues] });
   const ffmpegNeeded = stages.includes('frame-extractor');
   let gaveUp: InfrastructureError | undefined;
   let stopRequested!: () => void;
@@ -122,7 +164,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   try {
     await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, bucket, logger, metrics, servedDetectors: served, health };
+    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, health };
     // Downstream first, so that nothing is produced before its consumer can take it.
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
   } catch (error) {

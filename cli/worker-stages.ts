@@ -8,8 +8,10 @@ import {
   type AmqpTransport,
   type DeepsiftConfig,
   type Logger,
+  type MemoryStorage,
   type PipelineMetrics,
   type S3Storage,
+  type Transport,
   type WorkerHealth,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
@@ -40,8 +42,13 @@ export interface Started {
 /** What every worker stage is built from. */
 export interface WorkerContext {
   config: DeepsiftConfig;
-  transport: AmqpTransport;
+  /** Where stages publish and consume: the broker, or a stage group's transport over it. */
+  transport: Transport;
+  /** The broker itself: external queues and the results exchange. */
+  broker: AmqpTransport;
   bucket: S3Storage;
+  /** In a group running the frame extractor and the face cropper: the frames, kept in memory. */
+  frames?: MemoryStorage;
   logger: Logger;
   metrics: PipelineMetrics;
   /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
@@ -51,7 +58,7 @@ export interface WorkerContext {
 
 /** Ingest: crawler jobs, bucket notifications and, if configured, polling of `incoming/`. */
 export async function startIngest(ctx: WorkerContext): Promise<Started> {
-  const { config, transport, bucket, logger, metrics } = ctx;
+  const { config, broker: transport, bucket, logger, metrics } = ctx;
   const ingest = new ObjectIngest(
     { transport, logger, metrics, bucket },
     {
@@ -88,7 +95,8 @@ export async function startIngest(ctx: WorkerContext): Promise<Started> {
 export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> {
   const { config, transport, bucket, logger, metrics, health } = ctx;
   const concurrency = config.videoConcurrency;
-  const stage = new FrameExtractorStage({ transport, logger, metrics, health, work: bucket, videos: bucket }, {
+  // Frames handed to a face cropper in the same process stay in memory, never in the bucket.
+  const stage = new FrameExtractorStage({ transport, logger, metrics, health, work: ctx.frames ?? bucket, videos: bucket }, {
     framesPerVideo: config.framesPerVideo,
     allowFileSources: false,
     limits: { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels },
@@ -96,6 +104,7 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
     decoderThreads: decoderThreadsFor(concurrency),
     ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
     deadlineMs: config.decodeDeadlineMs,
+    releaseFramesAfterHandOff: ctx.frames !== undefined,
   });
   await stage.start();
   return { consumers: [stage], resources: [] };
@@ -107,7 +116,7 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
   const manifests = await detectorManifests(config.detectors);
   const { detector, model } = await loadFaceDetector(config, logger);
   const stage = new FaceCropperStage(
-    { transport, logger, metrics, health, work: bucket, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
+    { transport, logger, metrics, health, work: bucket, frames: ctx.frames, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
     {
       tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
@@ -145,7 +154,7 @@ export async function startAggregator(ctx: WorkerContext): Promise<Started> {
   const aggregator = new AggregatorStage(
     {
       transport, logger, metrics, health, reports: bucket, reportPrefix: 'reports/', work: bucket, state: bucket,
-      announce: (a) => transport.announce(announcementKey(a.status, a.label), a),
+      announce: (a) => ctx.broker.announce(announcementKey(a.status, a.label), a),
     },
     settings,
     {

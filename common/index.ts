@@ -31,6 +31,7 @@ export {
   type PublishOptions,
 } from './transport';
 export { MemoryTransport } from './memory-transport';
+export { GroupTransport } from './group-transport';
 export {
   AmqpTransport,
   DEFAULT_PUBLISH_TIMEOUT_MS,

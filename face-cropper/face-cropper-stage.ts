@@ -44,7 +44,10 @@ export interface FaceCropperOptions {
 }
 
 export interface FaceCropperDeps extends StageDeps {
+  /** Where crops are written (and the marker of a published analysis): the work area. */
   work: Storage;
+  /** Where the frames are read from and deleted; default `work` (a stage group keeps them in memory). */
+  frames?: Storage;
   faceDetector: FaceDetector;
   /** The face detector model as reported (name and SHA-256 of its graph). */
   faceDetectorModel: ModelUse;
@@ -75,6 +78,7 @@ export class FaceCropperStage {
     const start = performance.now();
     const { payload, videoId } = envelope;
     const { work, metrics, faceDetector } = this.deps;
+    const frames = this.deps.frames ?? work;
     const specs = this.specsFor(payload.detectors);
     const tracker = new IouTracker(this.options.tracker);
     const ptsBySample = new Map<number, number>();
@@ -86,7 +90,7 @@ export class FaceCropperStage {
       signal.throwIfAborted();
       let data: Buffer;
       try {
-        data = await work.get(frameRef.blob.key);
+        data = await frames.get(frameRef.blob.key);
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
         if (!(await work.exists(publishedMarker))) {
@@ -158,7 +162,7 @@ export class FaceCropperStage {
     // The frames are no longer needed: only crops go further. The marker tells a duplicate
     // delivery that finds them gone that the work is done.
     await work.put(publishedMarker, Buffer.from(new Date().toISOString()));
-    await Promise.all(payload.frames.map((f) => work.delete(f.blob.key)));
+    await Promise.all(payload.frames.map((f) => frames.delete(f.blob.key)));
     log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
   }
 

@@ -44,6 +44,11 @@ export interface FrameExtractorOptions {
   ffmpegPaths?: FfmpegPaths;
   /** A video not probed and sampled within this long is stopped (ffmpeg killed) and retried. */
   deadlineMs?: number;
+  /**
+   * The face cropper runs in this process and takes the frames by direct hand-off (a stage
+   * group): once the hand-off returned, done or failed, the frames are deleted here.
+   */
+  releaseFramesAfterHandOff?: boolean;
   /** Where videos from the bucket are copied for ffmpeg; the system's temporary folder by default. */
   tempDir?: string;
 }
@@ -84,7 +89,7 @@ export class FrameExtractorStage {
   }
 
   private async handle(envelope: Envelope<'video.job'>, log: Logger, signal: AbortSignal): Promise<void> {
-    const { source, detectors } = envelope.payload;
+    const { source } = envelope.payload;
     const start = performance.now();
     let probe: VideoProbe | undefined;
     const frames: FrameRef[] = [];
@@ -132,6 +137,15 @@ export class FrameExtractorStage {
     }
     const video = videoInfo(probe);
     log.debug('Frames sampled.', { frames: frames.length, frameCount: video.frameCount });
+    try {
+      await this.publishFrames(envelope, video, frames, start, signal);
+    } finally {
+      if (this.options.releaseFramesAfterHandOff) await Promise.all(frames.map((f) => this.deps.work.delete(f.blob.key)));
+    }
+  }
+
+  private async publishFrames(envelope: Envelope<'video.job'>, video: VideoInfo, frames: FrameRef[], start: number, signal: AbortSignal): Promise<void> {
+    const { source, detectors } = envelope.payload;
     await this.deps.transport.publish(
       ROUTING.frames,
       createEnvelope('video.frames', envelope.videoId, envelope.correlationId, {
