@@ -15,6 +15,7 @@ import {
   type DeepsiftConfig,
 } from '../common';
 import { distributedQueues } from './distributed-topology';
+import { nodeSupportNotice } from './node-support';
 import { CliError, EXIT } from './exit-codes';
 import {
   startAggregator,
@@ -53,6 +54,8 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     throw error;
   }
   const logger = createLogger({ level: config.logLevel }).child({ worker: stage });
+  const nodeNotice = nodeSupportNotice();
+  if (nodeNotice !== undefined) logger.warn(nodeNotice);
   const metrics = new PipelineMetrics();
   metrics.collectProcessMetrics();
   const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort);

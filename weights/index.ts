@@ -24,7 +24,7 @@ export { DEFAULT_CONVERTERS, MESONET_CONVERTER_VERSION } from './model-converter
 export type { ConverterSet, ModelConverter } from './model-converters';
 export { ensureModel, fetchModels, sourceUrl } from './model-fetcher';
 export type { EnsuredModel } from './model-fetcher';
-export { listModels, verifyModels } from './model-inventory';
+export { listModels, showModel, verifyModels } from './model-inventory';
 export type { CachedFileCheck, CachedFileState, ModelStatus, ModelVerification } from './model-inventory';
 export {
   ChecksumError,
