@@ -12,7 +12,7 @@ describe('Node.js support', () => {
   it('prints no AWS SDK warning when a command builds an S3 client', () => {
     // Submitting a local file builds an S3 client to upload it; the endpoint refuses.
     const root = path.resolve(__dirname, '..');
-    const env = { ...process.env, DEEPSIFT_S3_ENDPOINT: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DEEPSIFT_S3_ENDPOINT: 'http://127.0.0.1:1', AWS_ACCESS_KEY_ID: 'k', AWS_SECRET_ACCESS_KEY: 's' };
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     const run = spawnSync(process.execPath, [path.join(root, 'bin', 'deepsift.js'), 'submit', path.join(root, 'package.json')], {
       env,

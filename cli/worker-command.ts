@@ -4,8 +4,11 @@
  * the signal handlers and shuts down in order on SIGTERM or SIGINT.
  */
 import {
+  AmqpQueueInspector,
   AmqpTransport,
   ConfigError,
+  HealthRegistry,
+  QueueDepthMetrics,
   createLogger,
   PipelineMetrics,
   resolveConfig,
@@ -13,9 +16,11 @@ import {
   s3StorageOptionsFromConfig,
   startMetricsServer,
   type DeepsiftConfig,
+  type HealthEndpoints,
 } from '../common';
 import { distributedQueues } from './distributed-topology';
 import { nodeSupportNotice } from './node-support';
+import { deploymentQueues, workerReadiness, type WorkerHealthState } from './worker-health';
 import { CliError, EXIT } from './exit-codes';
 import {
   startAggregator,
@@ -58,7 +63,15 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   if (nodeNotice !== undefined) logger.warn(nodeNotice);
   const metrics = new PipelineMetrics();
   metrics.collectProcessMetrics();
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort);
+  // Not ready until connected and started; /readyz says why.
+  const health: HealthEndpoints = {
+    liveness: new HealthRegistry(),
+    readiness: new HealthRegistry().register('broker', () => ({ ok: false, reason: 'connecting to the broker' })),
+  };
+  const healthState: WorkerHealthState = { phase: 'starting', models: [] };
+  const queueInspector = new AmqpQueueInspector({ url: config.amqpUrl, namespace: config.namespace });
+  new QueueDepthMetrics(metrics.registry, queueInspector, deploymentQueues([...new Set([...config.detectors, ...served])]));
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort, undefined, health);
 
   let transport: AmqpTransport;
   try {
@@ -70,12 +83,15 @@ export async function runWorker(stage: string, options: { detectors?: string }):
       closeGraceMs: config.shutdownGraceMs,
     });
   } catch (error) {
+    await queueInspector.close();
     await metricsServer?.close();
     throw new CliError(`cannot connect to RabbitMQ at ${redact(config.amqpUrl)}: ${(error as Error).message}`, EXIT.infrastructure);
   }
   const bucket = new S3Storage(s3StorageOptionsFromConfig(config));
+  health.readiness = workerReadiness({ transport, storage: bucket }, healthState);
   const started: Closable[] = [];
   const shutdown = async () => {
+    healthState.phase = 'draining';
     logger.info('Shutting down: no new work; finishing or handing back what is in flight.', { graceMs: config.shutdownGraceMs });
     const stopStages = (async () => {
       for (const part of started.reverse()) await part.close().catch((e: Error) => logger.warn('Stop failed.', { error: e.message }));
@@ -89,6 +105,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     clearTimeout(timer);
     await transport.close();
     bucket.close();
+    await queueInspector.close();
     await metricsServer?.close();
     logger.info('Stopped.');
   };
@@ -98,6 +115,11 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     const ctx: WorkerContext = { config, transport, bucket, logger, metrics, servedDetectors: served };
     const stages = stage === 'all' ? Object.values(STARTERS) : [STARTERS[stage as Exclude<WorkerStage, 'all'>]];
     for (const start of stages) started.push(...(await start(ctx)));
+    healthState.models = [
+      ...(stage === 'all' || stage === 'face-cropper' ? [config.faceDetector] : []),
+      ...(stage === 'all' || stage === 'detector-workers' ? served : []),
+    ];
+    healthState.phase = 'running';
   } catch (error) {
     await shutdown();
     throw new CliError(`cannot start the ${stage} worker: ${(error as Error).message}`, EXIT.infrastructure, { cause: error });

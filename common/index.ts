@@ -37,7 +37,10 @@ export { LocalStorage } from './local-storage';
 export { MemoryStorage } from './memory-storage';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
 export { PipelineMetrics } from './metrics';
-export { startMetricsServer, type MetricsServer } from './metrics-server';
+export { startMetricsServer, type HealthEndpoints, type MetricsServer } from './metrics-server';
+export { DEFAULT_HEALTH_CHECK_TIMEOUT_MS, HealthRegistry, type HealthCheck, type HealthReport, type HealthStatus } from './health';
+export { QueueDepthMetrics, type QueueDepth, type QueueInspector, type SampledQueue } from './queue-depth-metrics';
+export { AmqpQueueInspector, type AmqpQueueInspectorOptions } from './amqp-queue-inspector';
 export {
   CONFIG_OPTIONS,
   autoBatchMaxSize,
