@@ -1,0 +1,19 @@
+/**
+ * Jest global set-up: makes sure the test data is there before any test runs, and points
+ * `DEEPSIFT_SHARED_DIR` at it for every test worker (see test/test-data.ts). A weights
+ * mirror that does not exist (the README's `../shared/weights` in a clone without
+ * `../shared`) is replaced by the verified weight files of the test data.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { prepareSharedDir } from './test-data';
+import { repoRoot } from './video-fixtures';
+
+export default async function globalSetup(): Promise<void> {
+  const shared = await prepareSharedDir(repoRoot());
+  process.env.DEEPSIFT_SHARED_DIR = shared;
+  const mirror = process.env.DEEPSIFT_WEIGHTS_MIRROR;
+  if (mirror === undefined || mirror === '' || !existsSync(mirror)) {
+    process.env.DEEPSIFT_WEIGHTS_MIRROR = path.join(shared, 'weights');
+  }
+}
