@@ -162,3 +162,24 @@ describe('Compose file', () => {
     }
   });
 });
+
+describe('Grafana provisioning', () => {
+  it('points every panel and variable of every dashboard at the provisioned Prometheus', () => {
+    const provisioned = parse(readFileSync(path.join(__dirname, 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: Array<{ uid: string; type: string }> };
+    const uids = new Set(provisioned.datasources.map((d) => `${d.type}/${d.uid}`));
+    const dashboards = readdirSync(path.join(__dirname, 'grafana', 'dashboards')).filter((f) => f.endsWith('.json'));
+    const problems: string[] = [];
+    for (const file of dashboards) {
+      const dashboard = JSON.parse(readFileSync(path.join(__dirname, 'grafana', 'dashboards', file), 'utf8')) as {
+        panels: Array<{ title: string; type: string; datasource?: { type: string; uid: string }; targets?: Array<{ datasource?: { type: string; uid: string } }> }>;
+        templating: { list: Array<{ name: string; datasource?: { type: string; uid: string } }> };
+      };
+      const refs = [
+        ...dashboard.panels.filter((p) => p.type !== 'row').flatMap((p) => [p.datasource, ...(p.targets ?? []).map((t) => t.datasource)].map((d) => [`${file} / ${p.title}`, d] as const)),
+        ...dashboard.templating.list.map((v) => [`${file} / $${v.name}`, v.datasource] as const),
+      ];
+      for (const [where, ref] of refs) if (!ref || !uids.has(`${ref.type}/${ref.uid}`)) problems.push(`${where}: ${JSON.stringify(ref)}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
