@@ -173,6 +173,18 @@ describe('Prometheus and Grafana against running workers', () => {
       return result.length > 0 ? result : undefined;
     }, 30_000, 'the face-cropper queue to show no consumers');
     expect(firing.map((s) => [s.metric.queue, s.metric.stage])).toEqual([['face-cropper', 'face-cropper']]);
+
+    // Work for the missing stage waits in its queue: the backlog gauge counts it, as the broker does.
+    const file = path.join(dir, 'backlog.mp4');
+    await makeFaceVideo(path.join(sharedDir(), 'faces', 'real', 'real00772.jpg'), file);
+    await deployment.bucket.put('incoming/backlog.mp4', readFileSync(file));
+    const { etag } = await deployment.bucket.head('incoming/backlog.mp4');
+    await deployment.publish('s3-events', deployment.s3Event('incoming/backlog.mp4', etag));
+    const waiting = await eventually(async () => {
+      const result = await prometheus.query('max by (queue) (deepsift_queue_messages{queue="face-cropper"})');
+      return Number(result[0]?.value[1] ?? 0) >= 1 ? Number(result[0]!.value[1]) : undefined;
+    }, 60_000, 'the face-cropper backlog to show');
+    expect(waiting).toBe(deployment.queueDepths().get('face-cropper')!.ready);
   });
 });
 
