@@ -87,7 +87,15 @@ export function renderKustomization(base: string, components: string[]): KubeObj
         '',
       ].join('\n'),
     );
-    return parseObjects(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+    let rendered: string;
+    try {
+      rendered = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException & { stderr?: string };
+      if (e.code === 'ENOENT') throw new Error('kubectl is needed to render the kustomize overlays (`kubectl kustomize`, no cluster): install it');
+      throw new Error(`kubectl kustomize ${components.join(' + ') || '(base)'} failed: ${e.stderr ?? e.message}`);
+    }
+    return parseObjects(rendered);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
