@@ -21,18 +21,18 @@ ARG BASE_IMAGE=node:20-bookworm-slim
 # ---------------------------------------------------------------------------------------
 FROM ${BUILD_IMAGE} AS build
 # `skip` leaves out onnxruntime-node's CUDA provider download (CPU inference); `cuda12`
-# fetches it. The environment variable beats the repository's .npmrc setting.
+# fetches it.
 ARG ONNXRUNTIME_NODE_INSTALL=skip
 ENV ONNXRUNTIME_NODE_INSTALL=${ONNXRUNTIME_NODE_INSTALL}
 WORKDIR /app
 
-COPY package.json package-lock.json .npmrc ./
+COPY package.json package-lock.json ./
 # --ignore-scripts: the package's own `prepare` script builds the sources, which are not
 # copied yet (this layer stays cached while only sources change). onnxruntime-node's
-# postinstall (the optional CUDA download) is the one dependency script needed; run it
-# explicitly.
+# install script (the optional CUDA download, denied in package.json's allowScripts) is run
+# explicitly; with ONNXRUNTIME_NODE_INSTALL=skip it does nothing.
 RUN npm ci --ignore-scripts --no-audit --no-fund \
- && npm rebuild onnxruntime-node
+ && node node_modules/onnxruntime-node/script/install
 
 COPY . .
 RUN npm run build \

@@ -9,7 +9,8 @@ import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
 import { runSubmit } from './submit-command';
 import { runWorker, WORKER_STAGES } from './worker-command';
-import { runWeightsFetch, runWeightsList, runWeightsVerify } from './weights-command';
+import { quietAwsSdkNodeWarning } from './node-support';
+import { runWeightsFetch, runWeightsList, runWeightsShow, runWeightsVerify } from './weights-command';
 import { DEEPSIFT_VERSION } from './version';
 
 function buildProgram(): Command {
@@ -65,7 +66,7 @@ function buildProgram(): Command {
       process.exitCode = await runSubmit(video, opts);
     });
 
-  const weights = program.command('weights').description('Manage model weights: fetch, list, verify.');
+  const weights = program.command('weights').description('Manage model weights: fetch, list, show, verify.');
   weights
     .command('fetch')
     .description('Download (or copy from DEEPSIFT_WEIGHTS_MIRROR), verify and convert models; all when none is named.')
@@ -81,6 +82,14 @@ function buildProgram(): Command {
       process.exitCode = await runWeightsList(opts.json);
     });
   weights
+    .command('show')
+    .description('Show one model\'s full card, its files and whether they are cached.')
+    .argument('<model>')
+    .option('--json', 'as JSON', false)
+    .action(async (model: string, opts: { json: boolean }) => {
+      process.exitCode = await runWeightsShow(model, opts.json);
+    });
+  weights
     .command('verify')
     .description('Re-hash cached model files; exit 3 when one is corrupt.')
     .argument('[models...]')
@@ -93,6 +102,7 @@ function buildProgram(): Command {
 /** Runs the command line; resolves with the exit status. */
 export async function main(argv: string[]): Promise<number> {
   process.exitCode = EXIT.ok;
+  quietAwsSdkNodeWarning();
   try {
     await buildProgram().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);

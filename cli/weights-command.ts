@@ -1,6 +1,7 @@
-/** `deepsift weights fetch|list|verify`. */
+/** `deepsift weights fetch|list|show|verify`. */
+import Table from 'cli-table3';
 import { resolveConfig } from '../common';
-import { fetchModels, listModels, verifyModels, type WeightsProgressEvent } from '../weights';
+import { fetchModels, listModels, showModel, verifyModels, type ModelStatus, type WeightsProgressEvent } from '../weights';
 import { EXIT } from './exit-codes';
 import { weightsOptions } from './pipeline-models';
 
@@ -18,17 +19,48 @@ export async function runWeightsFetch(names: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+/** `deepsift weights list`: one table row per model (name, kind, state, licence), or JSON. */
 export async function runWeightsList(json: boolean): Promise<number> {
   const models = await listModels(weightsOptions(resolveConfig(process.env, {})));
   if (json) {
     process.stdout.write(JSON.stringify(models, null, 2) + '\n');
     return EXIT.ok;
   }
-  for (const m of models) {
-    const state = m.cached ? (m.verified ? 'cached, verified' : 'cached, NOT verified') : 'not cached';
-    process.stdout.write(`${m.name.padEnd(20)} ${m.kind.padEnd(18)} ${state.padEnd(22)} ${m.description}\n`);
-  }
+  const table = new Table({ head: ['name', 'kind', 'state', 'licence'], style: { head: [], border: [], compact: true } });
+  for (const m of models) table.push([m.name, m.kind, cacheState(m), m.license]);
+  process.stdout.write(`${table.toString()}\n`);
   return EXIT.ok;
+}
+
+/** `deepsift weights show NAME`: the model's full card, its files and their cache state. */
+export async function runWeightsShow(name: string, json: boolean): Promise<number> {
+  const { manifest, status } = await showModel(name, weightsOptions(resolveConfig(process.env, {})));
+  if (json) {
+    process.stdout.write(JSON.stringify({ ...manifest, cache: status }, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  const lines = [
+    `${manifest.name} (${manifest.kind})`,
+    manifest.description,
+    '',
+    `state:         ${cacheState(status)}`,
+    `licence:       ${manifest.card.license}`,
+    `paper:         ${manifest.card.paper}`,
+    `training data: ${manifest.card.trainingData}`,
+    `threshold:     ${manifest.threshold}`,
+    `input:         ${manifest.input.width}×${manifest.input.height} ${manifest.input.layout} ${manifest.input.channelOrder}`,
+    'limits:',
+    ...manifest.card.limits.map((limit) => `  - ${limit}`),
+    'files:',
+    ...status.files.map((f) => `  ${f.file}  ${f.state}  ${f.path}`),
+    ...manifest.files.map((f) => `  upstream ${f.name}: ${f.url} (sha256 ${f.sha256})`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return EXIT.ok;
+}
+
+function cacheState(m: ModelStatus): string {
+  return m.cached ? (m.verified ? 'cached, verified' : 'cached, NOT verified') : 'not cached';
 }
 
 export async function runWeightsVerify(names: string[]): Promise<number> {

@@ -9,11 +9,14 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
+  AmqpQueueInspector,
   AmqpTransport,
   ConfigError,
   GroupTransport,
   MemoryStorage,
   QUEUES,
+  HealthRegistry,
+  QueueDepthMetrics,
   createLogger,
   describeError,
   InfrastructureError,
@@ -25,8 +28,11 @@ import {
   WorkerHealth,
   type DeepsiftConfig,
   type Logger,
+  type HealthEndpoints,
 } from '../common';
 import { distributedQueues } from './distributed-topology';
+import { nodeSupportNotice } from './node-support';
+import { deploymentQueues, workerReadiness, type WorkerHealthState } from './worker-health';
 import { CliError, EXIT } from './exit-codes';
 import {
   startAggregator,
@@ -104,9 +110,19 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     throw error;
   }
   const logger = createLogger({ level: config.logLevel }).child({ worker: stage });
+  const nodeNotice = nodeSupportNotice();
+  if (nodeNotice !== undefined) logger.warn(nodeNotice);
   const metrics = new PipelineMetrics();
   metrics.collectProcessMetrics();
-  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort);
+  // Not ready until connected and started; /readyz says why.
+  const health: HealthEndpoints = {
+    liveness: new HealthRegistry(),
+    readiness: new HealthRegistry().register('broker', () => ({ ok: false, reason: 'connecting to the broker' })),
+  };
+  const healthState: WorkerHealthState = { phase: 'starting', models: [] };
+  const queueInspector = new AmqpQueueInspector({ url: config.amqpUrl, namespace: config.namespace });
+  new QueueDepthMetrics(metrics.registry, queueInspector, deploymentQueues([...new Set([...config.detectors, ...served])]));
+  const metricsServer = config.metricsPort === undefined ? undefined : await startMetricsServer(metrics.registry, config.metricsPort, undefined, health);
 
   let broker: AmqpTransport;
   try {
@@ -118,6 +134,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
       closeGraceMs: config.shutdownGraceMs,
     });
   } catch (error) {
+    await queueInspector.close();
     await metricsServer?.close();
     throw new CliError(`cannot connect to RabbitMQ at ${redact(config.amqpUrl)}: ${(error as Error).message}`, EXIT.infrastructure);
   }
@@ -132,7 +149,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   let gaveUp: InfrastructureError | undefined;
   let stopRequested!: () => void;
   const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
-  const health = new WorkerHealth({
+  const dependencies = new WorkerHealth({
     probes: {
       storage: () => bucket.ping(),
       reports: () => bucket.ping(),
@@ -147,16 +164,19 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     logger,
   });
   const started: Started[] = [];
+  health.readiness = workerReadiness({ transport: broker, storage: bucket, dependencies }, healthState);
   const shutdown = async () => {
+    healthState.phase = 'draining';
     logger.info('Shutting down: no new work; finishing or handing back what is in flight.', { graceMs: config.shutdownGraceMs });
     // 1. Stop consuming everywhere at once; in-flight handlers get the grace time, then are aborted and hand back.
     const consumers = started.flatMap((s) => s.consumers);
     await Promise.all(consumers.map((c) => c.close(config.shutdownGraceMs).catch((e: Error) => logger.warn('Stop failed.', { error: e.message }))));
     // 2. Only now the models they used, 3. then the connections.
     for (const resource of started.flatMap((s) => s.resources)) await resource.close().catch((e: Error) => logger.warn('Closing a model failed.', { error: e.message }));
-    health.close();
+    dependencies.close();
     await transport.close();
     bucket.close();
+    await queueInspector.close();
     await metricsServer?.close();
     logger.info('Stopped.');
   };
@@ -164,9 +184,14 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   try {
     await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, health };
+    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, health: dependencies };
     // Downstream first, so that nothing is produced before its consumer can take it.
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
+    healthState.models = [
+      ...(stages.includes('face-cropper') ? [config.faceDetector] : []),
+      ...(stages.includes('detector-workers') ? served : []),
+    ];
+    healthState.phase = 'running';
   } catch (error) {
     await shutdown();
     throw new CliError(`cannot start the ${stage} worker: ${(error as Error).message}`, EXIT.infrastructure, { cause: error });

@@ -98,6 +98,11 @@ export class AmqpTransport implements Transport {
     return transport;
   }
 
+  /** Whether the transport is open and holds a connection to the broker right now (for readiness checks). */
+  get connected(): boolean {
+    return this.state !== 'stopped' && this.connection.connected;
+  }
+
   /** Declares the queue, its bindings, its dead-letter queue; again after every reconnection. */
   async declareQueue(spec: QueueSpec): Promise<void> {
     this.assertRunning();

@@ -47,7 +47,10 @@ export { MemoryStorage } from './memory-storage';
 export { BufferPool, DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MAX_FREE_BYTES, type BufferPoolOptions } from './buffer-pool';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
 export { PipelineMetrics } from './metrics';
-export { startMetricsServer, type MetricsServer } from './metrics-server';
+export { startMetricsServer, type HealthEndpoints, type MetricsServer } from './metrics-server';
+export { DEFAULT_HEALTH_CHECK_TIMEOUT_MS, HealthRegistry, type HealthCheck, type HealthReport, type HealthStatus } from './health';
+export { QueueDepthMetrics, type QueueDepth, type QueueInspector, type SampledQueue } from './queue-depth-metrics';
+export { AmqpQueueInspector, type AmqpQueueInspectorOptions } from './amqp-queue-inspector';
 export {
   CONFIG_OPTIONS,
   autoBatchMaxSize,

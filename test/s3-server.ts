@@ -19,7 +19,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { quietAwsSdkNodeWarning } from '../cli/node-support';
 import { S3Storage, type S3StorageOptions } from '../common/s3-storage';
+
+// Tests build S3 clients as the CLI does: without the SDK's Node-version warning.
+quietAwsSdkNodeWarning();
 
 /** Credentials s3rver accepts. */
 export const S3RVER_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };

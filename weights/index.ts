@@ -22,9 +22,9 @@ export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
 export type { RetryPolicy } from '../common/retry-policy';
 export { DEFAULT_CONVERTERS, MESONET_CONVERTER_VERSION } from './model-converters';
 export type { ConverterSet, ModelConverter } from './model-converters';
-export { ensureModel, fetchModels, sourceUrl } from './model-fetcher';
+export { ensureModel, ensureVerifiedFile, fetchModels, sourceUrl } from './model-fetcher';
 export type { EnsuredModel } from './model-fetcher';
-export { listModels, verifyModels } from './model-inventory';
+export { listModels, showModel, verifyModels } from './model-inventory';
 export type { CachedFileCheck, CachedFileState, ModelStatus, ModelVerification } from './model-inventory';
 export {
   ChecksumError,

@@ -65,6 +65,15 @@ async function ensureManifest(manifest: ModelManifest, options: ResolvedWeightsO
   return { manifest, onnxPath, sha256: onnx.sha256 };
 }
 
+/**
+ * One upstream file, verified against its SHA-256, at `<cacheDir>/<group>/<file.name>`: a
+ * cache hit, else a copy from the mirror (`mirrorDir/<file.mirrorPath>`), else a download
+ * from `file.url` (or `baseUrl/<file.mirrorPath>`). What models are made of, and test data.
+ */
+export async function ensureVerifiedFile(group: string, file: ManifestFile, options: WeightsOptions = {}): Promise<string> {
+  return ensureUpstreamFile(group, file, resolveWeightsOptions(options));
+}
+
 async function ensureUpstreamFile(model: string, file: ManifestFile, options: ResolvedWeightsOptions): Promise<string> {
   const destination = cachedFilePath(options.cacheDir, model, file.name);
   const cached = await sha256FileIfExists(destination);

@@ -27,6 +27,8 @@ export interface ModelStatus {
   name: string;
   kind: ModelKind;
   description: string;
+  /** The model card's licence (SPDX id). */
+  license: string;
   /** Every file, including the ONNX graph, is present. */
   cached: boolean;
   /** Every file is present and matches its SHA-256 (and conversion record). */
@@ -40,6 +42,13 @@ export async function listModels(options: WeightsOptions = {}): Promise<ModelSta
   const resolved = resolveWeightsOptions(options);
   const manifests = await loadManifests(resolved.modelsDir);
   return Promise.all([...manifests.values()].map((manifest) => inspectModel(manifest, resolved)));
+}
+
+/** One model's manifest (its full card) with its cache state, for `deepsift weights show`. */
+export async function showModel(name: string, options: WeightsOptions = {}): Promise<{ manifest: ModelManifest; status: ModelStatus }> {
+  const resolved = resolveWeightsOptions(options);
+  const manifest = pickManifest(await loadManifests(resolved.modelsDir), name);
+  return { manifest, status: await inspectModel(manifest, resolved) };
 }
 
 /** Result of re-hashing one model's cached files. */
@@ -77,6 +86,7 @@ async function inspectModel(manifest: ModelManifest, options: ResolvedWeightsOpt
     name: manifest.name,
     kind: manifest.kind,
     description: manifest.description,
+    license: manifest.card.license,
     cached: files.every((file) => file.state !== 'missing'),
     verified: files.every((file) => file.state === 'ok'),
     onnxPath,
