@@ -4,7 +4,7 @@
  * Also the settings every process derives from the detectors' manifests.
  */
 import type { DeepsiftConfig, Logger } from '../common';
-import type { ReportSettings } from '../aggregator';
+import { readCalibrationFile, type ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
 import { ensureModel, getManifest, type EnsuredModel, type ModelManifest, type WeightsOptions } from '../weights';
@@ -110,9 +110,13 @@ export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): Cro
   return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };
 }
 
-/** How reports are built: thresholds and aggregation from the manifests unless configured. */
+/**
+ * How reports are built: thresholds and aggregation from the manifests unless configured,
+ * and the calibration file when one is configured (read here, at start-up).
+ */
 export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ModelManifest>): ReportSettings {
   return {
+    ...(config.calibrationFile !== undefined ? { calibration: readCalibrationFile(config.calibrationFile) } : {}),
     verdictThreshold: config.verdictThreshold,
     framesRequested: config.framesPerVideo,
     deepsiftVersion: DEEPSIFT_VERSION,

@@ -62,6 +62,8 @@ export interface DeepsiftConfig {
   /** Overrides each detector manifest's aggregation when set. */
   aggregation: AggregationName | undefined;
   verdictThreshold: number;
+  /** Calibration file applied to every verdict (`deepsift eval --calibrate`); none when undefined. */
+  calibrationFile: string | undefined;
   maxVideoBytes: number;
   maxDurationSeconds: number;
   maxPixels: number;
@@ -169,6 +171,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'intraOpThreads', env: 'DEEPSIFT_INTRA_OP_THREADS', flag: 'intra-op-threads', defaultValue: 1, unit: 'threads', description: 'ONNX Runtime threads per model (each model runs in a worker thread of its own); 0 lets ONNX Runtime choose.', parse: integer(0), scope: 'all' },
   { key: 'aggregation', env: 'DEEPSIFT_AGGREGATION', flag: 'aggregation', defaultValue: undefined, unit: 'name', description: "Per-video aggregation: track-max or confident; default: the detector manifest's (track-max).", parse: oneOf('track-max', 'confident'), scope: 'all' },
   { key: 'verdictThreshold', env: 'DEEPSIFT_THRESHOLD', flag: 'threshold', defaultValue: DEFAULT_VERDICT_THRESHOLD, unit: 'P(fake)', description: 'Ensemble score at or above which a video is labelled FAKE.', parse: fraction, scope: 'all' },
+  { key: 'calibrationFile', env: 'DEEPSIFT_CALIBRATION', flag: 'calibration', defaultValue: undefined, unit: 'path', description: 'Calibration file written by `deepsift eval --calibrate`: its thresholds, Platt scalings and stacker decide the verdicts; raw scores stay in the report.', parse: text, scope: 'all' },
   { key: 'maxVideoBytes', env: 'DEEPSIFT_MAX_VIDEO_BYTES', flag: 'max-video-bytes', defaultValue: DEFAULT_MAX_VIDEO_BYTES, unit: 'bytes', description: 'Larger files are rejected (VIDEO_TOO_LARGE).', parse: integer(1), scope: 'all' },
   { key: 'maxDurationSeconds', env: 'DEEPSIFT_MAX_DURATION_SECONDS', flag: 'max-duration', defaultValue: DEFAULT_MAX_DURATION_SECONDS, unit: 'seconds', description: 'Longer videos are rejected (VIDEO_TOO_LONG).', parse: integer(1), scope: 'all' },
   { key: 'maxPixels', env: 'DEEPSIFT_MAX_PIXELS', flag: 'max-pixels', defaultValue: DEFAULT_MAX_PIXELS, unit: 'pixels per frame', description: 'Videos with larger frames are rejected (RESOLUTION_TOO_HIGH).', parse: integer(1), scope: 'all' },
