@@ -113,7 +113,7 @@ export function confusionMatrix(scores: readonly number[], labels: readonly numb
 export function thresholdRates(m: ConfusionMatrix): ThresholdRates {
   const tpr = m.tp / (m.tp + m.fn);
   const tnr = m.tn / (m.tn + m.fp);
-  return { tpr, tnr, fpr: 1 - tnr, accuracy: (m.tp + m.tn) / (m.tp + m.tn + m.fp + m.fn), balancedAccuracy: (tpr + tnr) / 2 };
+  return { tpr, tnr, fpr: m.fp / (m.tn + m.fp), accuracy: (m.tp + m.tn) / (m.tp + m.tn + m.fp + m.fn), balancedAccuracy: (tpr + tnr) / 2 };
 }
 
 /** The ROC curve from (0, 0) to (1, 1), one point per distinct score, highest threshold first. */
