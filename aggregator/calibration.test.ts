@@ -13,7 +13,7 @@ const box = { x1: 10, y1: 10, x2: 60, y2: 60 };
 const faces = createEnvelope('video.faces', VIDEO, 'corr', {
   source,
   detectors: ['a', 'b'],
-  video: null,
+  video: { durationSeconds: 1, width: 640, height: 480, fps: 25, codec: 'h264', frameCount: 25, rotationDegrees: 0, sizeBytes: 1000 },
   faceDetector: { name: 'ultraface-rfb-640', sha256: 'f'.repeat(64) },
   frames: { sampled: 2, withFaces: 2, withoutFaces: 0 },
   tracks: [{ trackId: 0, detections: [0, 1].map((s) => ({ frameIndex: s, ptsSeconds: s, box, faceScore: 0.99, cropId: `0-${s}` })) }],

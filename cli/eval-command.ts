@@ -22,7 +22,7 @@ import {
 } from '../evaluation';
 import { gatherReports } from './eval-reports';
 import { CliError, EXIT } from './exit-codes';
-import { detectorManifests } from './pipeline-models';
+import { detectorManifests, weightsOptions } from './pipeline-models';
 import { DEEPSIFT_VERSION } from './version';
 
 export interface EvalCommandOptions {
@@ -51,7 +51,7 @@ export async function runEval(dataset: string, options: EvalCommandOptions): Pro
   if (labelled.unlisted.length > 0 && !options.quiet) {
     process.stderr.write(`deepsift: ${labelled.unlisted.length} video(s) under ${dataset} are not in ${options.labels} and are not measured\n`);
   }
-  const manifests = await detectorManifests(config.detectors);
+  const manifests = await detectorManifests(config.detectors, weightsOptions(config));
   const reportsDir = path.resolve(options.reports);
   await makeDir(reportsDir);
   const { reported, scanned, reused } = await gatherReports(labelled.videos, config, {

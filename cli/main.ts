@@ -144,7 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`deepsift: ${named.message}\n`);
       return EXIT.usage;
     }
-    if (named.name && /^(ChecksumError|DownloadError|ConversionError|WeightsConfigError|ManifestError)$/.test(named.name)) {
+    if (named.name && /^(ChecksumError|DownloadError|ConversionError|WeightsConfigError|ManifestError|ModelMismatchError)$/.test(named.name)) {
       process.stderr.write(`deepsift: ${named.message}\n`);
       return EXIT.infrastructure;
     }

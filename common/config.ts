@@ -73,6 +73,8 @@ export interface DeepsiftConfig {
   metricsPort: number | undefined;
   cacheDir: string | undefined;
   weightsMirror: string | undefined;
+  /** Folders of users' own detector manifests, added to the built-in ones. */
+  modelsDirs: string[] | undefined;
   amqpUrl: string;
   /** Prefix of every exchange and queue name. */
   namespace: string;
@@ -130,6 +132,8 @@ const list: Parser = (raw) => {
   return items;
 };
 const text: Parser = (raw) => raw;
+/** Folders separated by ':' (';' on Windows), as in PATH. */
+const folders: Parser = (raw) => raw.split(process.platform === 'win32' ? ';' : ':').map((s) => s.trim()).filter(Boolean);
 const boolean: Parser = (raw) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
@@ -180,6 +184,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'metricsPort', env: 'DEEPSIFT_METRICS_PORT', flag: 'metrics-port', defaultValue: undefined, unit: 'TCP port', description: 'Serve Prometheus metrics at /metrics on this port.', parse: integer(0), scope: 'all' },
   { key: 'cacheDir', env: 'DEEPSIFT_CACHE_DIR', flag: 'cache-dir', defaultValue: undefined, unit: 'path', description: 'Writable model cache; default $XDG_CACHE_HOME/deepsift or ~/.cache/deepsift.', parse: text, scope: 'all' },
   { key: 'weightsMirror', env: 'DEEPSIFT_WEIGHTS_MIRROR', flag: 'weights-mirror', defaultValue: undefined, unit: 'path', description: 'Read-only local mirror of the upstream weight files, used before downloading.', parse: text, scope: 'all' },
+  { key: 'modelsDirs', env: 'DEEPSIFT_MODELS_DIR', flag: 'models-dir', defaultValue: undefined, unit: 'paths', description: "Folders of your own detectors' manifests (ONNX models with local or URL files and SHA-256), separated by ':'; added to the built-in models.", parse: folders, scope: 'all' },
   { key: 'ffmpegPath', env: 'DEEPSIFT_FFMPEG', flag: 'ffmpeg', defaultValue: 'ffmpeg', unit: 'path', description: 'The ffmpeg executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'ffprobePath', env: 'DEEPSIFT_FFPROBE', flag: 'ffprobe', defaultValue: 'ffprobe', unit: 'path', description: 'The ffprobe executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'amqpUrl', env: 'DEEPSIFT_AMQP_URL', flag: 'amqp-url', defaultValue: DEFAULT_AMQP_URL, unit: 'URL', description: 'RabbitMQ to connect to (distributed mode).', parse: url('amqp', 'amqps'), scope: 'worker' },

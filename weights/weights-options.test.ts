@@ -49,6 +49,7 @@ describe('resolveWeightsOptions', () => {
       'DEEPSIFT_CACHE_DIR',
       'DEEPSIFT_WEIGHTS_MIRROR',
       'DEEPSIFT_WEIGHTS_BASE_URL',
+      'DEEPSIFT_MODELS_DIR',
       'DEEPSIFT_FETCH_TIMEOUT_MS',
     ]);
   });
