@@ -60,7 +60,7 @@ export async function runEval(dataset: string, options: EvalCommandOptions): Pro
   });
 
   const { rows, excluded } = buildScoreTable(reported, { detectors: config.detectors, ...(config.aggregation ? { aggregation: config.aggregation } : {}) });
-  const result = usageSync(() =>
+  const result = usage(() =>
     evaluate(rows, excluded, {
       dataset,
       detectors: config.detectors,
@@ -160,21 +160,17 @@ function parseNumber(raw: string | undefined, flag: string, min: number, max: nu
   return value;
 }
 
-async function usage<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
+/** Runs `work`, turning an EvaluationError (bad labels, one class) into a usage error (exit 2). */
+function usage<T>(work: () => T): T {
+  const asUsage = (error: unknown): never => {
     if (error instanceof EvaluationError) throw new CliError(`${error.message} [${error.code}]`, EXIT.usage, { cause: error });
     throw error;
-  }
-}
-
-function usageSync<T>(run: () => T): T {
+  };
   try {
-    return run();
+    const result = work();
+    return (result instanceof Promise ? result.catch(asUsage) : result) as T;
   } catch (error) {
-    if (error instanceof EvaluationError) throw new CliError(`${error.message} [${error.code}]`, EXIT.usage, { cause: error });
-    throw error;
+    return asUsage(error);
   }
 }
 

@@ -34,7 +34,14 @@ export async function gatherReports(
     if (report !== undefined) reports.set(videoId, report);
   }
   const reused = reports.size;
-  const missing = videos.filter((v, i, all) => !reports.has(ids.get(v.path)!) && all.findIndex((w) => ids.get(w.path) === ids.get(v.path)) === i);
+  // One scan per distinct content: the same bytes under two names are scanned once.
+  const pending = new Set<string>();
+  const missing = videos.filter((v) => {
+    const videoId = ids.get(v.path)!;
+    if (reports.has(videoId) || pending.has(videoId)) return false;
+    pending.add(videoId);
+    return true;
+  });
   if (missing.length > 0) {
     for (const [input, report] of await scanVideos(missing, config, options)) reports.set(ids.get(input)!, report);
   }
