@@ -5,6 +5,7 @@ import path from 'node:path';
 import { createEnvelope, type VideoScoresPayload } from '../common';
 import { buildDoneReport, type ReportSettings } from './build-report';
 import { CalibrationError, logit, readCalibrationFile, sigmoid, type Calibration } from './calibration';
+import { calibrationMismatches } from './calibration-fit-check';
 import { reportSchemaErrors } from './report';
 
 const VIDEO = 'd'.repeat(64);
@@ -94,5 +95,21 @@ describe('a calibration applied to a report', () => {
     await writeFile(path.join(dir, 'other.json'), JSON.stringify({ ...CALIBRATION, detectors: { a: { platt: { a: 1 }, threshold: 2 } } }));
     expect(() => readCalibrationFile(path.join(dir, 'other.json'))).toThrow(CalibrationError);
     expect(() => readCalibrationFile(path.join(dir, 'other.json'))).toThrow(/\/detectors\/a\/platt must have required property 'b'/);
+  });
+});
+
+describe('calibrationMismatches', () => {
+  it('is silent when the scan is the one the calibration was fitted for', () => {
+    const fitted = { ...CALIBRATION, detectors: { ...CALIBRATION.detectors, b: { platt: { a: 1, b: 0 }, threshold: 0.5 } } };
+    expect(calibrationMismatches(fitted, { detectors: ['a', 'b'], framesPerVideo: 32, aggregation: undefined })).toEqual([]);
+  });
+
+  it('names each difference: frames, aggregation, uncalibrated detectors, a stacker without its inputs', () => {
+    expect(calibrationMismatches(CALIBRATION, { detectors: ['a', 'c'], framesPerVideo: 8, aggregation: 'confident' })).toEqual([
+      'it was fitted on scores of 32 frames per video, this scan samples 8',
+      "it was fitted with aggregation the manifests' own, this scan uses confident",
+      'it has no calibration for c, whose verdicts stay uncalibrated',
+      'its ensemble stacker needs b, which this scan does not run: the ensemble stays the uncalibrated mean',
+    ]);
   });
 });

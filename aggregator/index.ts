@@ -35,3 +35,4 @@ export {
   type EnsembleCalibration,
   type LoadedCalibration,
 } from './calibration';
+export { calibrationMismatches, type ScanSettings } from './calibration-fit-check';

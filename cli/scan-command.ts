@@ -14,7 +14,7 @@ import {
   type DeepsiftConfig,
   type MetricsServer,
 } from '../common';
-import { readCalibrationFile } from '../aggregator';
+import { calibrationMismatches, readCalibrationFile } from '../aggregator';
 import { expandLocalInputs } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
 import { CliError, EXIT } from './exit-codes';
@@ -42,7 +42,12 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   }
   if (names.length === 0) throw new CliError('nothing to scan: name at least one video file or folder', EXIT.usage);
   // A bad calibration file fails before any model is loaded (the pipeline reads it again when it starts).
-  if (config.calibrationFile !== undefined) readCalibrationFile(config.calibrationFile);
+  if (config.calibrationFile !== undefined) {
+    const { calibration } = readCalibrationFile(config.calibrationFile);
+    if (!options.quiet) {
+      for (const warning of calibrationMismatches(calibration, config)) process.stderr.write(`deepsift: warning: calibration ${config.calibrationFile}: ${warning}\n`);
+    }
+  }
   await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
 
   const logger = createLogger({ level: config.logLevel });
