@@ -11,6 +11,7 @@ import path from 'node:path';
 import Ajv from 'ajv';
 import calibrationSchema from './calibration-schema.json';
 
+/** Version of the calibration file format (`schemaVersion`). */
 export const CALIBRATION_SCHEMA_VERSION = 1;
 
 /** One detector's calibration: P(fake) = σ(a · logit(score) + b), FAKE when ≥ threshold. */

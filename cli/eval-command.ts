@@ -25,6 +25,7 @@ import { CliError, EXIT } from './exit-codes';
 import { detectorManifests, weightsOptions } from './pipeline-models';
 import { DEEPSIFT_VERSION } from './version';
 
+/** The flags of `deepsift eval`, as commander parsed them. */
 export interface EvalCommandOptions {
   labels?: string;
   out?: string;

@@ -15,6 +15,7 @@ import { CliError, EXIT } from './exit-codes';
 import { closePipelineModels, loadPipelineModels } from './pipeline-models';
 import { assertFfmpegPresent } from './scan-command';
 
+/** Where reports are read and written, and whether to show a progress bar. */
 export interface GatherOptions {
   reportsDir: string;
   showProgress: boolean;

@@ -27,6 +27,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
+/** How many resamples to draw, and from which seed. */
 export interface BootstrapOptions {
   resamples?: number;
   seed?: number;

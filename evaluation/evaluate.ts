@@ -48,6 +48,7 @@ export interface CalibrationSummary {
   metrics: MeasuredSample;
 }
 
+/** What to measure and at which thresholds. */
 export interface EvaluateOptions {
   dataset: string;
   detectors: readonly string[];

@@ -29,6 +29,7 @@ export const STACKER_L2 = 1;
 /** L2 penalty of a Platt scaling (the smoothed targets already keep it finite). */
 export const PLATT_L2 = 1e-2;
 
+/** The detectors to calibrate, how to pick thresholds, and what to record about the fit. */
 export interface FitCalibrationOptions {
   detectors: readonly string[];
   /** Youden's J when undefined; else the lowest threshold whose FPR is at most this. */

@@ -10,6 +10,7 @@ export interface LogisticModel {
   weights: number[];
 }
 
+/** Regularisation and iteration cap of a fit. */
 export interface LogisticFitOptions {
   /** L2 penalty on the weights (not the intercept); keeps them finite when the classes separate. */
   l2?: number;

@@ -39,6 +39,7 @@ export interface ReportedVideo {
   report: VideoReport;
 }
 
+/** The detectors to take, and an optional re-aggregation of their face scores. */
 export interface ScoreTableOptions {
   detectors: readonly string[];
   /** Re-aggregates each detector's face scores this way; default: the report's own video scores. */
