@@ -30,6 +30,18 @@ describe('ranking metrics', () => {
     expect(averagePrecision([0.3, 0.3, 0.3], [1, 0, 1])).toBeCloseTo(2 / 3, 12);
   });
 
+  it('equals the share of (fake, real) pairs in order on random tables with many ties', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    for (let trial = 0; trial < 20; trial++) {
+      const labels = Array.from({ length: 30 }, (_, i) => (i < 12 ? 1 : 0));
+      const scores = labels.map(() => Math.round(random() * 5) / 5); // six distinct values: ties everywhere
+      let pairs = 0;
+      for (const [i, f] of scores.entries()) for (const [j, r] of scores.entries()) if (labels[i] === 1 && labels[j] === 0) pairs += f > r ? 1 : f === r ? 0.5 : 0;
+      expect(rocAuc(scores, labels)).toBeCloseTo(pairs / (12 * 18), 12);
+    }
+  });
+
   it('rejects a table of one class with a clear error', () => {
     const attempt = () => rocAuc([0.2, 0.9], [1, 1]);
     expect(attempt).toThrow(EvaluationError);

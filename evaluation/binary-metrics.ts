@@ -57,17 +57,7 @@ export function assertScoredSample(scores: readonly number[], labels: readonly n
  */
 export function rocAuc(scores: readonly number[], labels: readonly number[]): number {
   assertScoredSample(scores, labels);
-  const ranks = averageRanks(scores);
-  let rankSum = 0;
-  let positives = 0;
-  for (const [i, label] of labels.entries()) {
-    if (label === 1) {
-      rankSum += ranks[i]!;
-      positives += 1;
-    }
-  }
-  const negatives = labels.length - positives;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  return rankingMetrics(scores, labels).auc;
 }
 
 /**
@@ -76,15 +66,26 @@ export function rocAuc(scores: readonly number[], labels: readonly number[]): nu
  */
 export function averagePrecision(scores: readonly number[], labels: readonly number[]): number {
   assertScoredSample(scores, labels);
+  return rankingMetrics(scores, labels).averagePrecision;
+}
+
+/**
+ * AUC and average precision from one sort (the bootstrap computes both thousands of times).
+ * AUC is the trapezoidal area under the ROC steps, which equals the Mann–Whitney statistic
+ * with ties counted one half. The caller has checked the sample.
+ */
+export function rankingMetrics(scores: readonly number[], labels: readonly number[]): { auc: number; averagePrecision: number } {
   const positives = labels.filter((l) => l === 1).length;
+  const negatives = labels.length - positives;
+  let area = 0;
   let ap = 0;
-  let previousRecall = 0;
+  let previous = { tp: 0, fp: 0 };
   for (const { tp, fp } of cumulativeCounts(scores, labels)) {
-    const recall = tp / positives;
-    ap += (recall - previousRecall) * (tp / (tp + fp));
-    previousRecall = recall;
+    area += ((fp - previous.fp) * (tp + previous.tp)) / 2;
+    ap += ((tp - previous.tp) / positives) * (tp / (tp + fp));
+    previous = { tp, fp };
   }
-  return ap;
+  return { auc: area / (positives * negatives), averagePrecision: ap };
 }
 
 /** Mean binary cross-entropy in nats, probabilities clipped to [1e-15, 1 − 1e-15]. */
@@ -149,20 +150,6 @@ export function thresholdForFpr(scores: readonly number[], labels: readonly numb
     if (point.fpr <= targetFpr + 1e-12) best = { threshold: point.threshold, fpr: point.fpr, tpr: point.tpr };
   }
   return best;
-}
-
-/** Ranks 1..n, tied values sharing the mean of their ranks. */
-export function averageRanks(values: readonly number[]): number[] {
-  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
-  const ranks = new Array<number>(values.length);
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++;
-    const rank = (start + end) / 2 + 1;
-    for (let k = start; k <= end; k++) ranks[order[k]!.i] = rank;
-    start = end + 1;
-  }
-  return ranks;
 }
 
 /** True/false positives when calling FAKE at each distinct score, from the highest down. */

@@ -1,5 +1,4 @@
 /** Correlation between detectors' video scores (FakeFinder reported it to show which detectors agree). Pure. */
-import { averageRanks } from './binary-metrics';
 
 /** Pearson's r; null when either series is constant (r is undefined). */
 export function pearson(x: readonly number[], y: readonly number[]): number | null {
@@ -42,4 +41,18 @@ export function correlationMatrices(series: Record<string, readonly number[]>): 
     }
   }
   return out;
+}
+
+/** Ranks 1..n, tied values sharing the mean of their ranks. */
+export function averageRanks(values: readonly number[]): number[] {
+  const order = values.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v);
+  const ranks = new Array<number>(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && order[end + 1]!.v === order[start]!.v) end++;
+    const rank = (start + end) / 2 + 1;
+    for (let k = start; k <= end; k++) ranks[order[k]!.i] = rank;
+    start = end + 1;
+  }
+  return ranks;
 }

@@ -3,16 +3,8 @@
  * each with its 95 % bootstrap interval. A sample with one class only (a subset of reals)
  * gets null for what needs both (AUC, average precision, balanced accuracy). Pure.
  */
-import {
-  averagePrecision,
-  confusionMatrix,
-  logLoss,
-  rocAuc,
-  thresholdRates,
-  youdenThreshold,
-  type ConfusionMatrix,
-} from './binary-metrics';
-import { bootstrapEstimate, type Estimate } from './bootstrap';
+import { confusionMatrix, logLoss, rankingMetrics, thresholdRates, youdenThreshold, type ConfusionMatrix } from './binary-metrics';
+import { percentileInterval, type Estimate } from './bootstrap';
 
 /** The metrics of one detector (or the ensemble). */
 export interface MetricSet {
@@ -34,6 +26,14 @@ export interface MetricSet {
   confusion: ConfusionMatrix;
 }
 
+type Statistic = 'tpr' | 'tnr' | 'fpr' | 'accuracy' | 'balancedAccuracy' | 'logLoss' | 'auc' | 'averagePrecision';
+
+/** Every statistic of one sample, from one confusion matrix and one sort. */
+function statistics(scores: readonly number[], labels: readonly number[], threshold: number, both: boolean): Record<Statistic, number> {
+  const ranking = both ? rankingMetrics(scores, labels) : { auc: NaN, averagePrecision: NaN };
+  return { ...thresholdRates(confusionMatrix(scores, labels, threshold)), logLoss: logLoss(scores, labels), ...ranking };
+}
+
 /** Measures `scores` against `labels` (1 = FAKE) at `threshold`, intervals over `resamples` (row indices). */
 export function measureScores(
   scores: readonly number[],
@@ -44,29 +44,22 @@ export function measureScores(
   const nFake = labels.filter((l) => l === 1).length;
   const nReal = labels.length - nFake;
   const both = nFake > 0 && nReal > 0;
-  const pick = (rows: readonly number[]) => ({ s: rows.map((i) => scores[i]!), y: rows.map((i) => labels[i]!) });
-  const rate = (name: 'tpr' | 'tnr' | 'fpr' | 'accuracy' | 'balancedAccuracy') => (rows: readonly number[]) => {
-    const { s, y } = pick(rows);
-    return thresholdRates(confusionMatrix(s, y, threshold))[name];
-  };
-  const estimate = (statistic: (rows: readonly number[]) => number): Estimate => bootstrapEstimate(resamples, scores.length, statistic);
-  const ranked = (metric: typeof rocAuc) => (rows: readonly number[]) => {
-    const { s, y } = pick(rows);
-    return metric(s, y);
-  };
+  const point = statistics(scores, labels, threshold, both);
+  const drawn = resamples.map((rows) => statistics(rows.map((i) => scores[i]!), rows.map((i) => labels[i]!), threshold, both));
+  const estimate = (name: Statistic): Estimate => ({ value: point[name], ci95: percentileInterval(drawn.map((d) => d[name])) });
   return {
     n: labels.length,
     nReal,
     nFake,
     threshold,
-    tpr: nFake > 0 ? estimate(rate('tpr')) : null,
-    tnr: nReal > 0 ? estimate(rate('tnr')) : null,
-    fpr: nReal > 0 ? estimate(rate('fpr')) : null,
-    accuracy: estimate(rate('accuracy')),
-    balancedAccuracy: both ? estimate(rate('balancedAccuracy')) : null,
-    logLoss: estimate(ranked(logLoss)),
-    auc: both ? estimate(ranked(rocAuc)) : null,
-    averagePrecision: both ? estimate(ranked(averagePrecision)) : null,
+    tpr: nFake > 0 ? estimate('tpr') : null,
+    tnr: nReal > 0 ? estimate('tnr') : null,
+    fpr: nReal > 0 ? estimate('fpr') : null,
+    accuracy: estimate('accuracy'),
+    balancedAccuracy: both ? estimate('balancedAccuracy') : null,
+    logLoss: estimate('logLoss'),
+    auc: both ? estimate('auc') : null,
+    averagePrecision: both ? estimate('averagePrecision') : null,
     youden: both ? youdenThreshold(scores, labels) : null,
     confusion: confusionMatrix(scores, labels, threshold),
   };

@@ -4,10 +4,10 @@ export {
   LOG_LOSS_EPSILON,
   assertScoredSample,
   averagePrecision,
-  averageRanks,
   confusionMatrix,
   logLoss,
   rocAuc,
+  rankingMetrics,
   rocCurve,
   thresholdForFpr,
   thresholdRates,
@@ -16,7 +16,7 @@ export {
   type RocPoint,
   type ThresholdRates,
 } from './binary-metrics';
-export { correlationMatrices, pearson, spearman, type CorrelationMatrix } from './correlation';
+export { averageRanks, correlationMatrices, pearson, spearman, type CorrelationMatrix } from './correlation';
 export {
   DEFAULT_BOOTSTRAP_RESAMPLES,
   DEFAULT_BOOTSTRAP_SEED,
