@@ -50,7 +50,8 @@ export async function runEval(dataset: string, options: EvalCommandOptions): Pro
 
   const labelled = await usage(() => loadLabelledDataset(dataset, options.labels));
   if (labelled.unlisted.length > 0 && !options.quiet) {
-    process.stderr.write(`deepsift: ${labelled.unlisted.length} video(s) under ${dataset} are not in ${options.labels} and are not measured\n`);
+    const named = labelled.unlisted.slice(0, 10).join(', ') + (labelled.unlisted.length > 10 ? `, and ${labelled.unlisted.length - 10} more` : '');
+    process.stderr.write(`deepsift: ${labelled.unlisted.length} video(s) under ${dataset} are not in ${options.labels} and are not measured: ${named}\n`);
   }
   const manifests = await detectorManifests(config.detectors, weightsOptions(config));
   const reportsDir = path.resolve(options.reports);
