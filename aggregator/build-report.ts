@@ -7,6 +7,7 @@ import type {
   VideoScoresPayload,
 } from '../common';
 import { aggregateVideoScore, ensembleScore, verdict, type FaceScore } from './aggregation';
+import { calibrateDetectorScore, stackEnsembleScore, type LoadedCalibration } from './calibration';
 import {
   REPORT_SCHEMA_VERSION,
   type DetectorResult,
@@ -28,6 +29,8 @@ export interface ReportSettings {
   framesRequested: number;
   deepsiftVersion: string;
   policyFor(detector: string): DetectorPolicy;
+  /** Applied to every verdict when set (`DEEPSIFT_CALIBRATION`); raw scores stay beside the calibrated ones. */
+  calibration?: LoadedCalibration;
 }
 
 /** Builds the report of a video whose faces were all scored by every detector. */
@@ -48,6 +51,9 @@ export function buildDoneReport(
 
   const detectors: Record<string, DetectorResult> = {};
   const detectorScores: number[] = [];
+  const rawScores: Record<string, number> = {};
+  const calibration = settings.calibration?.calibration;
+  const calibrated: string[] = [];
   for (const detector of payload.detectors) {
     const policy = settings.policyFor(detector);
     const faceScores: FaceScore[] = [];
@@ -58,11 +64,28 @@ export function buildDoneReport(
       }
     }
     const score = aggregateVideoScore(faceScores, policy.aggregation);
-    if (score !== undefined) detectorScores.push(score);
+    if (score !== undefined) {
+      detectorScores.push(score);
+      rawScores[detector] = score;
+    }
+    const fitted = calibration?.detectors[detector];
+    if (fitted === undefined) {
+      detectors[detector] = {
+        score: score ?? null,
+        label: verdict(score, policy.threshold),
+        threshold: policy.threshold,
+        aggregation: policy.aggregation,
+        facesScored: faceScores.length,
+      };
+      continue;
+    }
+    const calibratedScore = score === undefined ? undefined : calibrateDetectorScore(fitted, score);
+    if (calibratedScore !== undefined) calibrated.push(detector);
     detectors[detector] = {
-      score: score ?? null,
-      label: verdict(score, policy.threshold),
-      threshold: policy.threshold,
+      score: calibratedScore ?? null,
+      rawScore: score ?? null,
+      label: verdict(calibratedScore, fitted.threshold),
+      threshold: fitted.threshold,
       aggregation: policy.aggregation,
       facesScored: faceScores.length,
     };
@@ -84,7 +107,11 @@ export function buildDoneReport(
     return { trackId: track.trackId, scores: trackScores, frames };
   });
 
-  const score = ensembleScore(detectorScores);
+  const meanScore = ensembleScore(detectorScores);
+  const stacked = calibration?.ensemble ? stackEnsembleScore(calibration.ensemble, rawScores) : undefined;
+  if (stacked !== undefined) calibrated.push('ensemble');
+  const score = stacked ?? meanScore;
+  const threshold = stacked !== undefined ? calibration!.ensemble!.threshold : settings.verdictThreshold;
   const models: ModelReport[] = [
     { name: payload.faceDetector.name, kind: 'face-detector', sha256: payload.faceDetector.sha256 },
     ...[...scores.values()].map((s) => ({ name: s.model.name, kind: 'deepfake-detector' as const, sha256: s.model.sha256 })),
@@ -94,8 +121,13 @@ export function buildDoneReport(
   return {
     ...reportBase(faces, settings),
     status: 'done',
-    label: verdict(score, settings.verdictThreshold),
+    label: verdict(score, threshold),
     score: score ?? null,
+    ...(stacked !== undefined ? { rawScore: meanScore ?? null } : {}),
+    threshold,
+    ...(settings.calibration !== undefined
+      ? { calibration: { source: settings.calibration.source, sha256: settings.calibration.sha256, applied: calibrated } }
+      : {}),
     detectors,
     frames: { requested: settings.framesRequested, ...payload.frames },
     faces: tracks,

@@ -19,4 +19,20 @@ export {
   type FaceFrame,
   type Label,
   type ModelReport,
+  type ReportCalibration,
 } from './report';
+export {
+  CALIBRATION_SCHEMA_VERSION,
+  CalibrationError,
+  calibrateDetectorScore,
+  logit,
+  parseCalibration,
+  readCalibrationFile,
+  sigmoid,
+  stackEnsembleScore,
+  type Calibration,
+  type DetectorCalibration,
+  type EnsembleCalibration,
+  type LoadedCalibration,
+} from './calibration';
+export { calibrationMismatches, type ScanSettings } from './calibration-fit-check';

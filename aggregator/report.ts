@@ -12,9 +12,12 @@ export type Label = 'FAKE' | 'REAL' | 'UNKNOWN';
 
 /** One detector's result for a video. */
 export interface DetectorResult {
-  /** P(fake) for the video, or null when no face was scored. */
+  /** P(fake) for the video (calibrated when a calibration applied), or null when no face was scored. */
   score: number | null;
+  /** With a calibration: the detector's uncalibrated score, which `score` was calibrated from. */
+  rawScore?: number | null;
   label: Label;
+  /** `label` is FAKE when `score` ≥ this. */
   threshold: number;
   aggregation: string;
   facesScored: number;
@@ -38,6 +41,16 @@ export interface FaceTrackReport {
   frames: FaceFrame[];
 }
 
+/** Which calibration produced a report's verdicts. */
+export interface ReportCalibration {
+  /** Absolute path of the calibration file. */
+  source: string;
+  /** SHA-256 of its bytes. */
+  sha256: string;
+  /** Detectors (and `ensemble`) whose scores it calibrated in this report. */
+  applied: string[];
+}
+
 /** A model used for the report, with the SHA-256 of the graph that ran. */
 export interface ModelReport {
   name: string;
@@ -59,9 +72,13 @@ export interface VideoReport {
   error?: { code: FailureCode; message: string; stage: StageName };
   /** null when failed. */
   label: Label | null;
-  /** Ensemble P(fake), null when failed or when no face was found. */
+  /** Ensemble P(fake) (the calibrated stacker's when a calibration applied), null when failed or when no face was found. */
   score: number | null;
+  /** With a calibrated ensemble: the uncalibrated mean of the detectors' raw scores. */
+  rawScore?: number | null;
   threshold: number;
+  /** The calibration file the verdicts came from (`DEEPSIFT_CALIBRATION`), and what it calibrated. */
+  calibration?: ReportCalibration;
   detectors: Record<string, DetectorResult>;
   frames: { requested: number; sampled: number; withFaces: number; withoutFaces: number };
   faces: FaceTrackReport[];

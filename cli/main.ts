@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_OPTIONS } from '../common';
 import { CliError, EXIT } from './exit-codes';
+import { runEval } from './eval-command';
 import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
 import { runSubmit } from './submit-command';
@@ -34,6 +35,40 @@ function buildProgram(): Command {
     const flags: Record<string, string | undefined> = {};
     for (const option of CONFIG_OPTIONS) flags[option.flag] = opts[camelCase(option.flag)] as string | undefined;
     process.exitCode = await runScan(paths, { out: String(opts.out), json: Boolean(opts.json), quiet: Boolean(opts.quiet), flags });
+  });
+
+  const evaluation = program
+    .command('eval')
+    .description('Measure the detectors on labelled videos (real/ and fake/ folders, or --labels): metrics with 95 % bootstrap intervals, charts, calibration.')
+    .argument('<dataset>', 'folder of labelled videos')
+    .option('--labels <file>', 'labels: a CSV (path,label[,subset]; REAL/FAKE or 0/1) or a DFDC metadata.json; paths relative to the dataset')
+    .option('--reports <dir>', 'reports to reuse by videoId; videos without one are scanned and their reports written here', 'deepsift-reports')
+    .option('-o, --out <dir>', 'write eval.json, eval.md and charts (PNG and SVG) here')
+    .option('--json', 'print the evaluation as JSON on standard output', false)
+    .option('-q, --quiet', 'no progress bar and no table', false)
+    .option('--calibrate <file>', 'fit thresholds, Platt scalings and an ensemble stacker on this dataset; write them here (for scan --calibration)')
+    .option('--target-fpr <rate>', 'with --calibrate: thresholds for this false positive rate instead of Youden\'s J')
+    .option('--resamples <n>', 'bootstrap resamples for the 95 % intervals (default 1000)')
+    .option('--seed <n>', 'bootstrap seed (default 20181)');
+  for (const option of CONFIG_OPTIONS.filter((o) => o.scope === 'all')) {
+    evaluation.addOption(new Option(`--${option.flag} <value>`, `${option.description} [${option.env}]`));
+  }
+  evaluation.action(async (dataset: string, opts: Record<string, unknown>) => {
+    const flags: Record<string, string | undefined> = {};
+    for (const option of CONFIG_OPTIONS) flags[option.flag] = opts[camelCase(option.flag)] as string | undefined;
+    const text = (key: string) => (opts[key] === undefined ? undefined : String(opts[key]));
+    process.exitCode = await runEval(dataset, {
+      labels: text('labels'),
+      out: text('out'),
+      json: Boolean(opts.json),
+      quiet: Boolean(opts.quiet),
+      reports: String(opts.reports),
+      calibrate: text('calibrate'),
+      targetFpr: text('targetFpr'),
+      resamples: text('resamples'),
+      seed: text('seed'),
+      flags,
+    });
   });
 
   program
@@ -115,11 +150,11 @@ export async function main(argv: string[]): Promise<number> {
       return error.exitCode;
     }
     const named = error as Error;
-    if (named.name === 'UnknownModelError' || named.name === 'ConfigError') {
+    if (['UnknownModelError', 'ConfigError', 'CalibrationError', 'EvaluationError'].includes(named.name)) {
       process.stderr.write(`deepsift: ${named.message}\n`);
       return EXIT.usage;
     }
-    if (named.name && /^(ChecksumError|DownloadError|ConversionError|WeightsConfigError|ManifestError)$/.test(named.name)) {
+    if (named.name && /^(ChecksumError|DownloadError|ConversionError|WeightsConfigError|ManifestError|ModelMismatchError)$/.test(named.name)) {
       process.stderr.write(`deepsift: ${named.message}\n`);
       return EXIT.infrastructure;
     }

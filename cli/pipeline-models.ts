@@ -4,10 +4,18 @@
  * Also the settings every process derives from the detectors' manifests.
  */
 import type { DeepsiftConfig, Logger } from '../common';
-import type { ReportSettings } from '../aggregator';
+import { readCalibrationFile, type ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
-import { ensureModel, getManifest, type EnsuredModel, type ModelManifest, type WeightsOptions } from '../weights';
+import {
+  ensureModel,
+  loadModelRegistry,
+  pickManifest,
+  resolveWeightsOptions,
+  type EnsuredModel,
+  type ModelManifest,
+  type WeightsOptions,
+} from '../weights';
 import { DEEPSIFT_VERSION } from './version';
 
 export interface PipelineModels {
@@ -26,6 +34,7 @@ export function weightsOptions(config: DeepsiftConfig, logger?: Logger): Weights
   return {
     cacheDir: config.cacheDir,
     mirrorDir: config.weightsMirror,
+    ...(config.modelsDirs !== undefined ? { userModelsDirs: config.modelsDirs } : {}),
     onProgress: (event) => {
       if (event.type !== 'download-progress') logger?.info('Weights.', { ...event, error: 'error' in event ? String(event.error) : undefined });
     },
@@ -96,9 +105,10 @@ export async function closePipelineModels(models: PipelineModels): Promise<void>
   await Promise.all(models.detectors.map((d) => d.close()));
 }
 
-/** The manifests of the named deepfake detectors (no weights needed). */
-export async function detectorManifests(names: string[]): Promise<Map<string, ModelManifest>> {
-  const manifests = await Promise.all(names.map((name) => getManifest(name)));
+/** The manifests of the named deepfake detectors, built-in or users' (no weights needed). */
+export async function detectorManifests(names: string[], options: WeightsOptions = {}): Promise<Map<string, ModelManifest>> {
+  const registry = await loadModelRegistry(resolveWeightsOptions(options));
+  const manifests = names.map((name) => pickManifest(registry, name));
   for (const manifest of manifests) {
     if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
   }
@@ -110,9 +120,13 @@ export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): Cro
   return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };
 }
 
-/** How reports are built: thresholds and aggregation from the manifests unless configured. */
+/**
+ * How reports are built: thresholds and aggregation from the manifests unless configured,
+ * and the calibration file when one is configured (read here, at start-up).
+ */
 export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ModelManifest>): ReportSettings {
   return {
+    ...(config.calibrationFile !== undefined ? { calibration: readCalibrationFile(config.calibrationFile) } : {}),
     verdictThreshold: config.verdictThreshold,
     framesRequested: config.framesPerVideo,
     deepsiftVersion: DEEPSIFT_VERSION,

@@ -14,6 +14,7 @@ import {
   type DeepsiftConfig,
   type MetricsServer,
 } from '../common';
+import { calibrationMismatches, readCalibrationFile } from '../aggregator';
 import { expandLocalInputs, VIDEO_EXTENSIONS, type SkippedEntry } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
 import { CliError, EXIT } from './exit-codes';
@@ -40,6 +41,13 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw error;
   }
   if (names.length === 0) throw new CliError('nothing to scan: name at least one video file or folder', EXIT.usage);
+  // A bad calibration file fails before any model is loaded (the pipeline reads it again when it starts).
+  if (config.calibrationFile !== undefined) {
+    const { calibration } = readCalibrationFile(config.calibrationFile);
+    if (!options.quiet) {
+      for (const warning of calibrationMismatches(calibration, config)) process.stderr.write(`deepsift: warning: calibration ${config.calibrationFile}: ${warning}\n`);
+    }
+  }
   await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
 
   const logger = createLogger({ level: config.logLevel });
@@ -101,7 +109,8 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   return EXIT.ok;
 }
 
-async function assertFfmpegPresent(tools: string[]): Promise<void> {
+/** Throws a CliError (exit 3) unless each tool runs. */
+export async function assertFfmpegPresent(tools: string[]): Promise<void> {
   await Promise.all(
     tools.map(async (tool) => {
       try {

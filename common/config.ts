@@ -66,6 +66,8 @@ export interface DeepsiftConfig {
   /** Overrides each detector manifest's aggregation when set. */
   aggregation: AggregationName | undefined;
   verdictThreshold: number;
+  /** Calibration file applied to every verdict (`deepsift eval --calibrate`); none when undefined. */
+  calibrationFile: string | undefined;
   maxVideoBytes: number;
   maxDurationSeconds: number;
   maxPixels: number;
@@ -75,6 +77,8 @@ export interface DeepsiftConfig {
   metricsPort: number | undefined;
   cacheDir: string | undefined;
   weightsMirror: string | undefined;
+  /** Folders of users' own detector manifests, added to the built-in ones. */
+  modelsDirs: string[] | undefined;
   amqpUrl: string;
   /** Prefix of every exchange and queue name. */
   namespace: string;
@@ -138,6 +142,8 @@ const list: Parser = (raw) => {
   return items;
 };
 const text: Parser = (raw) => raw;
+/** Folders separated by ':' (';' on Windows), as in PATH. */
+const folders: Parser = (raw) => raw.split(process.platform === 'win32' ? ';' : ':').map((s) => s.trim()).filter(Boolean);
 const boolean: Parser = (raw) => {
   if (/^(1|true|yes|on)$/i.test(raw)) return true;
   if (/^(0|false|no|off)$/i.test(raw)) return false;
@@ -179,6 +185,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'intraOpThreads', env: 'DEEPSIFT_INTRA_OP_THREADS', flag: 'intra-op-threads', defaultValue: 1, unit: 'threads', description: 'ONNX Runtime threads per model (each model runs in a worker thread of its own); 0 lets ONNX Runtime choose.', parse: integer(0), scope: 'all' },
   { key: 'aggregation', env: 'DEEPSIFT_AGGREGATION', flag: 'aggregation', defaultValue: undefined, unit: 'name', description: "Per-video aggregation: track-max or confident; default: the detector manifest's (track-max).", parse: oneOf('track-max', 'confident'), scope: 'all' },
   { key: 'verdictThreshold', env: 'DEEPSIFT_THRESHOLD', flag: 'threshold', defaultValue: DEFAULT_VERDICT_THRESHOLD, unit: 'P(fake)', description: 'Ensemble score at or above which a video is labelled FAKE.', parse: fraction, scope: 'all' },
+  { key: 'calibrationFile', env: 'DEEPSIFT_CALIBRATION', flag: 'calibration', defaultValue: undefined, unit: 'path', description: 'Calibration file written by `deepsift eval --calibrate`: its thresholds, Platt scalings and stacker decide the verdicts; raw scores stay in the report.', parse: text, scope: 'all' },
   { key: 'maxVideoBytes', env: 'DEEPSIFT_MAX_VIDEO_BYTES', flag: 'max-video-bytes', defaultValue: DEFAULT_MAX_VIDEO_BYTES, unit: 'bytes', description: 'Larger files are rejected (VIDEO_TOO_LARGE).', parse: integer(1), scope: 'all' },
   { key: 'maxDurationSeconds', env: 'DEEPSIFT_MAX_DURATION_SECONDS', flag: 'max-duration', defaultValue: DEFAULT_MAX_DURATION_SECONDS, unit: 'seconds', description: 'Longer videos are rejected (VIDEO_TOO_LONG).', parse: integer(1), scope: 'all' },
   { key: 'maxPixels', env: 'DEEPSIFT_MAX_PIXELS', flag: 'max-pixels', defaultValue: DEFAULT_MAX_PIXELS, unit: 'pixels per frame', description: 'Videos with larger frames are rejected (RESOLUTION_TOO_HIGH).', parse: integer(1), scope: 'all' },
@@ -187,6 +194,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'metricsPort', env: 'DEEPSIFT_METRICS_PORT', flag: 'metrics-port', defaultValue: undefined, unit: 'TCP port', description: 'Serve Prometheus metrics at /metrics on this port; workers also serve /healthz and /readyz there.', parse: integer(0), scope: 'all' },
   { key: 'cacheDir', env: 'DEEPSIFT_CACHE_DIR', flag: 'cache-dir', defaultValue: undefined, unit: 'path', description: 'Writable model cache; default $XDG_CACHE_HOME/deepsift or ~/.cache/deepsift.', parse: text, scope: 'all' },
   { key: 'weightsMirror', env: 'DEEPSIFT_WEIGHTS_MIRROR', flag: 'weights-mirror', defaultValue: undefined, unit: 'path', description: 'Read-only local mirror of the upstream weight files, used before downloading.', parse: text, scope: 'all' },
+  { key: 'modelsDirs', env: 'DEEPSIFT_MODELS_DIR', flag: 'models-dir', defaultValue: undefined, unit: 'paths', description: "Folders of your own detectors' manifests (ONNX models with local or URL files and SHA-256), separated by ':'; added to the built-in models.", parse: folders, scope: 'all' },
   { key: 'ffmpegPath', env: 'DEEPSIFT_FFMPEG', flag: 'ffmpeg', defaultValue: 'ffmpeg', unit: 'path', description: 'The ffmpeg executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'ffprobePath', env: 'DEEPSIFT_FFPROBE', flag: 'ffprobe', defaultValue: 'ffprobe', unit: 'path', description: 'The ffprobe executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'amqpUrl', env: 'DEEPSIFT_AMQP_URL', flag: 'amqp-url', defaultValue: DEFAULT_AMQP_URL, unit: 'URL', description: 'RabbitMQ to connect to (distributed mode).', parse: url('amqp', 'amqps'), scope: 'worker' },

@@ -4,6 +4,7 @@
  */
 import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
 import type { ModelManifest } from '../weights/manifest';
+import { checkGraphMatchesManifest } from './model-input-check';
 import { toInputTensor } from './preprocess';
 
 export class OnnxDeepfakeDetector {
@@ -27,6 +28,12 @@ export class OnnxDeepfakeDetector {
       throw new Error(`model "${manifest.name}" is not a deepfake detector`);
     }
     const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, options);
+    try {
+      checkGraphMatchesManifest(manifest, session);
+    } catch (error) {
+      await session.release();
+      throw error;
+    }
     return new OnnxDeepfakeDetector(manifest, sha256, executionProvider, skipped, session);
   }
 

@@ -57,7 +57,8 @@ export function weightFiles(modelsDir: string): TestDataFile[] {
   return readdirSync(modelsDir)
     .filter((f) => f.endsWith('.json'))
     .flatMap((f) => (JSON.parse(readFileSync(path.join(modelsDir, f), 'utf8')) as ModelManifest).files)
-    .map((file) => ({ path: `weights/${file.mirrorPath}`, url: file.url, sha256: file.sha256 }));
+    // Built-in manifests name upstream files by URL and mirror path (users' own may use a local path).
+    .flatMap((file) => (file.url !== undefined && file.mirrorPath !== undefined ? [{ path: `weights/${file.mirrorPath}`, url: file.url, sha256: file.sha256 }] : []));
 }
 
 /** Where the test data comes from and goes to. */

@@ -10,12 +10,14 @@ export type {
 } from './manifest';
 export { validateManifest } from './manifest-validator';
 export { defaultModelsDir, getManifest, loadManifests, packageRoot, pickManifest } from './manifest-registry';
+export { loadModelRegistry } from './model-registry';
 export {
   DEFAULT_FETCH_TIMEOUT_MS,
   DEFAULT_MAX_DOWNLOAD_BYTES,
   WEIGHTS_ENVIRONMENT,
   defaultCacheDir,
   resolveWeightsOptions,
+  splitDirs,
 } from './weights-options';
 export type { EnvironmentVariableDoc, ResolvedWeightsOptions, WeightsOptions, WeightsProgressEvent } from './weights-options';
 export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';

@@ -33,7 +33,7 @@ describe('model manifests', () => {
   it.each(MODEL_NAMES)('%s: every file matches the mirror byte for byte', async (name) => {
     const manifest = await getManifest(name);
     for (const file of manifest.files) {
-      const mirrored = path.join(mirrorDir, file.mirrorPath);
+      const mirrored = path.join(mirrorDir, file.mirrorPath!);
       expect(await sha256File(mirrored)).toBe(file.sha256);
       expect(fs.statSync(mirrored).size).toBe(file.sizeBytes);
     }

@@ -6,16 +6,21 @@
 /** What a model does in the pipeline. */
 export type ModelKind = 'face-detector' | 'deepfake-detector';
 
-/** One upstream file of a model, byte-for-byte as published. */
+/**
+ * One upstream file of a model, byte-for-byte as published. Built-in manifests give `url`
+ * and `mirrorPath`; a user's manifest (`DEEPSIFT_MODELS_DIR`) gives `url` or a local `path`.
+ */
 export interface ManifestFile {
   /** File name in the cache, e.g. `Meso4_DF.h5`. */
   name: string;
   /** Upstream download URL. */
-  url: string;
+  url?: string;
+  /** Local file (users' manifests only), relative to the manifest's folder; made absolute when loaded. */
+  path?: string;
   /** Lower-case hex SHA-256 of the upstream bytes; the fetcher refuses anything else. */
   sha256: string;
   /** Path of the same file inside a mirror of the upstream files (`DEEPSIFT_WEIGHTS_MIRROR`). */
-  mirrorPath: string;
+  mirrorPath?: string;
   /** Exact size of the upstream file in bytes; a download that runs past it is cut off. */
   sizeBytes?: number;
 }

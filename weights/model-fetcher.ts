@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ManifestConverter, ManifestFile, ModelManifest } from './manifest';
-import { loadManifests, pickManifest } from './manifest-registry';
+import { pickManifest } from './manifest-registry';
+import { loadModelRegistry } from './model-registry';
 import { downloadFile } from './downloader';
 import { sha256FileIfExists } from './file-hash';
 import {
@@ -19,7 +20,7 @@ import {
   writeConversionRecord,
 } from './weights-cache';
 import { resolveWeightsOptions, type ResolvedWeightsOptions, type WeightsOptions } from './weights-options';
-import { ChecksumError, ConversionError, WeightsError } from './weights-errors';
+import { ChecksumError, ConversionError, ManifestError, WeightsError } from './weights-errors';
 
 /** A model ready for ONNX Runtime. */
 export interface EnsuredModel {
@@ -33,14 +34,14 @@ export interface EnsuredModel {
 /** Makes sure model `name` is cached and converted, fetching what is missing; used by `scan` on first use. */
 export async function ensureModel(name: string, options: WeightsOptions = {}): Promise<EnsuredModel> {
   const resolved = resolveWeightsOptions(options);
-  const manifests = await loadManifests(resolved.modelsDir);
+  const manifests = await loadModelRegistry(resolved);
   return ensureManifest(pickManifest(manifests, name), resolved);
 }
 
 /** Ensures several models (or `'all'`), one after the other; stops at the first failure. */
 export async function fetchModels(names: readonly string[] | 'all', options: WeightsOptions = {}): Promise<EnsuredModel[]> {
   const resolved = resolveWeightsOptions(options);
-  const manifests = await loadManifests(resolved.modelsDir);
+  const manifests = await loadModelRegistry(resolved);
   // Every name is checked before anything is fetched, so a typo fails fast.
   const selected = names === 'all' ? [...manifests.values()] : names.map((name) => pickManifest(manifests, name));
   const ensured: EnsuredModel[] = [];
@@ -50,7 +51,7 @@ export async function fetchModels(names: readonly string[] | 'all', options: Wei
 
 /** The URL a file is downloaded from: upstream, or `<baseUrl>/<mirrorPath>` when a base URL is set. */
 export function sourceUrl(file: ManifestFile, baseUrl: string | undefined): string {
-  if (baseUrl === undefined) return file.url;
+  if (baseUrl === undefined || file.mirrorPath === undefined) return file.url ?? `file://${file.path ?? ''}`;
   const encodedPath = file.mirrorPath.split('/').map(encodeURIComponent).join('/');
   return `${baseUrl.replace(/\/+$/, '')}/${encodedPath}`;
 }
@@ -83,7 +84,12 @@ async function ensureUpstreamFile(model: string, file: ManifestFile, options: Re
   }
   if (cached !== undefined) options.onProgress({ type: 'cache-invalid', model, file: file.name, path: destination });
 
-  const mirrored = options.mirrorDir === undefined ? undefined : path.join(options.mirrorDir, file.mirrorPath);
+  // A user's local file (DEEPSIFT_MODELS_DIR) is copied like a mirrored one and verified the same way.
+  const mirrored =
+    file.path !== undefined ? file.path : options.mirrorDir === undefined || file.mirrorPath === undefined ? undefined : path.join(options.mirrorDir, file.mirrorPath);
+  if (file.path !== undefined && !fs.existsSync(file.path)) {
+    throw new ManifestError(model, '/files', `the local file ${file.path} does not exist.`);
+  }
   if (mirrored !== undefined && fs.existsSync(mirrored)) {
     options.onProgress({ type: 'mirror-copy', model, file: file.name, source: mirrored });
     // Streamed rather than copyFile, which would also copy the mirror's read-only mode into the cache.

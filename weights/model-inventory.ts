@@ -3,7 +3,8 @@
  * re-hash every cached file and report the ones that no longer match.
  */
 import type { ModelKind, ModelManifest } from './manifest';
-import { loadManifests, pickManifest } from './manifest-registry';
+import { pickManifest } from './manifest-registry';
+import { loadModelRegistry } from './model-registry';
 import { sha256FileIfExists } from './file-hash';
 import { cachedFilePath, conversionRecordPath, isConversionCurrent, readConversionRecord } from './weights-cache';
 import { resolveWeightsOptions, type ResolvedWeightsOptions, type WeightsOptions } from './weights-options';
@@ -40,14 +41,14 @@ export interface ModelStatus {
 /** Every known model with its cache state; re-hashes cached files. */
 export async function listModels(options: WeightsOptions = {}): Promise<ModelStatus[]> {
   const resolved = resolveWeightsOptions(options);
-  const manifests = await loadManifests(resolved.modelsDir);
+  const manifests = await loadModelRegistry(resolved);
   return Promise.all([...manifests.values()].map((manifest) => inspectModel(manifest, resolved)));
 }
 
 /** One model's manifest (its full card) with its cache state, for `deepsift weights show`. */
 export async function showModel(name: string, options: WeightsOptions = {}): Promise<{ manifest: ModelManifest; status: ModelStatus }> {
   const resolved = resolveWeightsOptions(options);
-  const manifest = pickManifest(await loadManifests(resolved.modelsDir), name);
+  const manifest = pickManifest(await loadModelRegistry(resolved), name);
   return { manifest, status: await inspectModel(manifest, resolved) };
 }
 
@@ -63,7 +64,7 @@ export interface ModelVerification {
 /** Re-hashes the cached files of `names` (default: every model) and reports mismatches. */
 export async function verifyModels(options: WeightsOptions & { names?: readonly string[] } = {}): Promise<ModelVerification[]> {
   const resolved = resolveWeightsOptions(options);
-  const manifests = await loadManifests(resolved.modelsDir);
+  const manifests = await loadModelRegistry(resolved);
   const selected = options.names === undefined ? [...manifests.values()] : options.names.map((name) => pickManifest(manifests, name));
   const statuses = await Promise.all(selected.map((manifest) => inspectModel(manifest, resolved)));
   return statuses.map((status) => {

@@ -41,6 +41,11 @@ export const WEIGHTS_ENVIRONMENT: readonly EnvironmentVariableDoc[] = [
     description: 'HTTP(S) server with the mirror layout; a file is fetched from <base>/<mirrorPath> instead of its upstream URL.',
   },
   {
+    variable: 'DEEPSIFT_MODELS_DIR',
+    defaultValue: '(none)',
+    description: `Folders of your own detector manifests (ONNX, no converter), separated by "${path.delimiter}"; added to the built-in ones.`,
+  },
+  {
     variable: 'DEEPSIFT_FETCH_TIMEOUT_MS',
     defaultValue: String(DEFAULT_FETCH_TIMEOUT_MS),
     description: 'Milliseconds a download may wait for a response or for the next body bytes before the attempt is abandoned.',
@@ -67,6 +72,8 @@ export interface WeightsOptions {
   baseUrl?: string | null;
   /** Folder of manifests; default `<package root>/weights/models`. */
   modelsDir?: string;
+  /** Folders of users' manifests added to `modelsDir`; default from `DEEPSIFT_MODELS_DIR`. */
+  userModelsDirs?: readonly string[];
   /** Idle timeout of one download attempt, in milliseconds. */
   fetchTimeoutMs?: number;
   /** Size cap of a download whose manifest gives no `sizeBytes`. */
@@ -87,6 +94,7 @@ export interface ResolvedWeightsOptions {
   mirrorDir: string | undefined;
   baseUrl: string | undefined;
   modelsDir: string;
+  userModelsDirs: string[];
   fetchTimeoutMs: number;
   maxDownloadBytes: number;
   retryPolicy: RetryPolicy;
@@ -114,6 +122,7 @@ export function resolveWeightsOptions(options: WeightsOptions = {}): ResolvedWei
     mirrorDir: mirrorDir !== undefined ? path.resolve(mirrorDir) : undefined,
     baseUrl: baseUrl !== undefined ? checkBaseUrl(baseUrl, options.baseUrl != null ? 'baseUrl' : 'DEEPSIFT_WEIGHTS_BASE_URL') : undefined,
     modelsDir: options.modelsDir ?? defaultModelsDir(),
+    userModelsDirs: (options.userModelsDirs ?? splitDirs(env.DEEPSIFT_MODELS_DIR)).map((dir) => path.resolve(dir)),
     fetchTimeoutMs:
       options.fetchTimeoutMs ??
       parsePositiveInteger(env.DEEPSIFT_FETCH_TIMEOUT_MS, 'DEEPSIFT_FETCH_TIMEOUT_MS') ??
@@ -123,6 +132,11 @@ export function resolveWeightsOptions(options: WeightsOptions = {}): ResolvedWei
     onProgress: options.onProgress ?? (() => undefined),
     converters: options.converters ?? DEFAULT_CONVERTERS,
   };
+}
+
+/** `DEEPSIFT_MODELS_DIR`: folders separated by the platform's path delimiter (`:`). */
+export function splitDirs(value: string | undefined): string[] {
+  return (value ?? '').split(path.delimiter).map((dir) => dir.trim()).filter(Boolean);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
