@@ -7,7 +7,7 @@
  * after writing the report; all K are then checked under `reports/` once). Listing the
  * bucket every few hundred ms instead costs the S3 server seconds of CPU on a 2-core machine.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { hashFile } from '../ingest';
 import { AMQP_URL, Deployment, sleep } from '../test/distributed-harness';
@@ -15,8 +15,16 @@ import { BrokerTrafficCounter, type BrokerTraffic } from './broker-traffic';
 import { printTable, seconds } from './print-table';
 import { cpuMsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
 
-/** The worker processes, one per stage, in the order they are started. */
-export const WORKER_STAGES = ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'] as const;
+/**
+ * The worker processes of each layout, in the order they are started: `group` is the
+ * default deployment (the frame extractor and the face cropper in one process, frames in
+ * memory); `split` runs one process per stage, frames crossing the bucket encoded.
+ */
+export const LAYOUTS = {
+  group: ['aggregator', 'detector-workers', 'frame-extractor,face-cropper', 'ingest'],
+  split: ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'],
+} as const;
+export type Layout = keyof typeof LAYOUTS;
 
 /** How often the announcements received so far are checked: the timing's resolution. */
 const ANNOUNCEMENT_POLL_MS = 50;
@@ -27,11 +35,13 @@ const RUN_TIMEOUT_MS = 15 * 60_000;
 export interface DistributedOptions {
   /** `DEEPSIFT_VIDEO_CONCURRENCY` of the frame-extractor worker only; undefined keeps the default. */
   extractorConcurrency?: number;
+  layout: Layout;
 }
 
 /** What one distributed run of K videos cost. */
 export interface DistributedResult {
   k: number;
+  layout: Layout;
   /** Worker start-up until every worker was ready (not in `wallMs`). */
   startupMs: number;
   /** First upload to the last report. */
@@ -51,6 +61,8 @@ export interface DistributedResult {
   meanLatencyMs: number;
   /** Bytes the S3 server read and wrote through system calls (sockets and its files) during the timed part. */
   s3IoBytes: { readBytes: number; writtenBytes: number };
+  /** Bytes of the K videos themselves. */
+  videoBytes: number;
   failed: number;
 }
 
@@ -64,9 +76,10 @@ export async function runDistributed(files: string[], options: DistributedOption
     DEEPSIFT_SHUTDOWN_GRACE_MS: '5000',
   });
   try {
-    log(`distributed: namespace ${deployment.namespace}, starting ${WORKER_STAGES.length} workers...`);
+    const workers = LAYOUTS[options.layout];
+    log(`distributed (${options.layout}): namespace ${deployment.namespace}, starting ${workers.length} workers...`);
     const extractorEnv = options.extractorConcurrency === undefined ? undefined : { DEEPSIFT_VIDEO_CONCURRENCY: String(options.extractorConcurrency) };
-    await Promise.all(WORKER_STAGES.map((stage) => deployment.startWorker(stage, { env: stage === 'frame-extractor' ? extractorEnv : undefined })));
+    await Promise.all(workers.map((stage) => deployment.startWorker(stage, { env: stage.startsWith('frame-extractor') ? extractorEnv : undefined })));
     const startupMs = performance.now() - startupStart;
     const counter = await BrokerTrafficCounter.create(AMQP_URL, deployment.namespace, ['s3-events', 'submit']);
     await counter.start();
@@ -101,6 +114,7 @@ export async function runDistributed(files: string[], options: DistributedOption
     const logs = deployment.workers.map((w) => w.log).join('');
     return {
       k: files.length,
+      layout: options.layout,
       startupMs,
       wallMs,
       uploadMs,
@@ -112,6 +126,7 @@ export async function runDistributed(files: string[], options: DistributedOption
       busyMs,
       meanLatencyMs: reports.reduce((sum, r) => sum + (r.timings.totalMs ?? 0), 0) / reports.length,
       s3IoBytes: { readBytes: s3IoAfter.readBytes - s3IoBefore.readBytes, writtenBytes: s3IoAfter.writtenBytes - s3IoBefore.writtenBytes },
+      videoBytes: (await Promise.all(files.map((f) => stat(f)))).reduce((sum, st) => sum + st.size, 0),
       failed: reports.filter((r) => r.status !== 'done').length,
     };
   } finally {
@@ -155,7 +170,7 @@ function mapValues<T>(record: Record<string, number | undefined>, f: (v: number 
 /** Prints the details of a distributed run: traffic by exchange and routing key, CPU and memory by process. */
 export function printDistributedDetails(r: DistributedResult): void {
   const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
-  console.log(`distributed K=${r.k}: start-up ${seconds(r.startupMs)} s (not timed), run ${seconds(r.wallMs)} s, of which uploads+notifications ${seconds(r.uploadMs)} s;` +
+  console.log(`distributed (${r.layout}) K=${r.k}: start-up ${seconds(r.startupMs)} s (not timed), run ${seconds(r.wallMs)} s, of which uploads+notifications ${seconds(r.uploadMs)} s;` +
     ` mean submission-to-report ${seconds(r.meanLatencyMs)} s; ${r.retries} retries, ${r.deadLetters} dead letters, ${r.failed} failed reports`);
   const traffic: string[][] = [['exchange', 'routing key', 'messages', 'msgs/video', 'KiB', 'KiB/video', 'max KiB']];
   for (const l of r.traffic.lines) {
@@ -171,8 +186,10 @@ export function printDistributedDetails(r: DistributedResult): void {
   }
   printTable(processes);
   const mib = (bytes: number): string => (bytes / 1024 ** 2).toFixed(0);
+  const perVideo = (r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / r.k;
   console.log(`S3 server I/O (sockets + files): read ${mib(r.s3IoBytes.readBytes)} MiB, written ${mib(r.s3IoBytes.writtenBytes)} MiB` +
-    ` (${mib((r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / r.k)} MiB/video)`);
+    ` (${(perVideo / 1024 ** 2).toFixed(1)} MiB/video, of which the video's own upload and download, 4 × its size: ${((4 * r.videoBytes) / r.k / 1024 ** 2).toFixed(1)} MiB;` +
+    ` intermediate data (frames, crops, state): ${((perVideo - (4 * r.videoBytes) / r.k) / 1024 ** 2).toFixed(1)} MiB/video)`);
   console.log('CPU: /proc utime+stime of each process and its waited-for children (ffmpeg) over the timed part; rabbitmq is the shared');
   console.log('broker (other load on it counts too). Busy: per-video stage ms from the reports, summed. Broker bytes: message bodies.');
 }

@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { printDistributedDetails, runDistributed, type DistributedResult } from './distributed-bench';
+import { printDistributedDetails, runDistributed, type DistributedResult, type Layout } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
 import { printTable, seconds } from './print-table';
 import { makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
@@ -38,6 +38,8 @@ interface BenchArgs {
   keep: boolean;
   /** `DEEPSIFT_VIDEO_CONCURRENCY` of the distributed frame-extractor worker only. */
   extractorConcurrency: number | undefined;
+  /** Distributed layouts to run: the decode group (default deployment) and/or one process per stage. */
+  layouts: Layout[];
 }
 
 /** One row of the results table. */
@@ -53,14 +55,19 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'] };
   const value = (i: number, arg: string, name: string): [string, number] =>
     arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const flag = arg.split('=')[0]!;
     if (arg === '--keep') args.keep = true;
-    else if (flag === '--k') {
+    else if (flag === '--layout') {
+      const [raw, next] = value(i, arg, '--layout');
+      if (!['group', 'split', 'both'].includes(raw)) throw new Error(`--layout: expected group|split|both, got "${raw}"`);
+      args.layouts = raw === 'both' ? ['group', 'split'] : [raw as Layout];
+      i = next;
+    } else if (flag === '--k') {
       const [raw, next] = value(i, arg, '--k');
       i = next;
       args.kValues = raw.split(',').map(Number);
@@ -75,7 +82,7 @@ function parseArgs(argv: string[]): BenchArgs {
       i = next;
       args.extractorConcurrency = Number(raw);
       if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --k 4,16, --extractor-concurrency N, --keep)`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --layout group|split|both, --k 4,16, --extractor-concurrency N, --keep)`);
   }
   return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
@@ -162,37 +169,38 @@ function printResults(rows: BenchRow[]): void {
 interface Comparison {
   k: number;
   embedded?: { row: BenchRow; load: string };
-  distributed?: { result: DistributedResult; load: string };
+  distributed: Array<{ result: DistributedResult; load: string }>;
 }
 
 /** The table the issue asks for: videos per minute in each mode, their ratio, broker traffic per video. */
 function printComparison(comparisons: Comparison[]): void {
   const perMinute = (k: number, ms: number): number => (k * 60_000) / ms;
   const table: string[][] = [[
-    'mode', 'K', 'seconds', 'videos/min', 'ratio dist/emb', 'msgs/video', 'broker KiB/video', 'max msg KiB',
+    'mode', 'K', 'seconds', 'videos/min', 'ratio dist/emb', 'msgs/video', 'broker KiB/video', 'max msg KiB', 'S3 MiB/video',
     'peak RSS MiB', 'CPU s', 'load 1/5/15 after',
   ]];
   for (const { k, embedded, distributed } of comparisons) {
     if (embedded) {
       const { scan, startupMs } = embedded.row;
-      table.push(['embedded', String(k), seconds(scan.wallMs), perMinute(k, scan.wallMs).toFixed(1), '', '-', '-', '-',
+      table.push(['embedded', String(k), seconds(scan.wallMs), perMinute(k, scan.wallMs).toFixed(1), '', '-', '-', '-', '-',
         (scan.peakRssKiB / 1024).toFixed(0), seconds(scan.cpuMs), embedded.load]);
       if (startupMs !== undefined) {
         const steadyMs = scan.wallMs - startupMs;
-        table.push(['  w/o start-up', String(k), seconds(steadyMs), perMinute(k, steadyMs).toFixed(1), '', '', '', '', '', '', '']);
+        table.push(['  w/o start-up', String(k), seconds(steadyMs), perMinute(k, steadyMs).toFixed(1), '', '', '', '', '', '', '', '']);
       }
     }
-    if (distributed) {
-      const r = distributed.result;
+    for (const run of distributed) {
+      const r = run.result;
       const ratio = (ms: number | undefined) => (ms === undefined ? '-' : (perMinute(k, r.wallMs) / perMinute(k, ms)).toFixed(2));
       const steady = embedded?.row.startupMs === undefined ? undefined : embedded.row.scan.wallMs - embedded.row.startupMs;
       const workers = Object.values(r.peakRssKiB).reduce((a, b) => a + b, 0);
       const workerCpu = Object.entries(r.cpuMs).filter(([name]) => name !== 'rabbitmq').reduce((a, [, ms]) => a + ms, 0);
       table.push([
-        'distributed', String(k), seconds(r.wallMs), perMinute(k, r.wallMs).toFixed(1),
+        `distributed (${r.layout === 'group' ? 'decode group' : 'split, frames encoded'})`, String(k), seconds(r.wallMs), perMinute(k, r.wallMs).toFixed(1),
         embedded ? `${ratio(embedded.row.scan.wallMs)} (${ratio(steady)} w/o)` : '-',
         (r.traffic.messages / k).toFixed(1), (r.traffic.bytes / 1024 / k).toFixed(1), (r.traffic.maxBytes / 1024).toFixed(1),
-        `${(workers / 1024).toFixed(0)} (sum)`, `${seconds(workerCpu)} (+${seconds(r.cpuMs['rabbitmq'])} broker)`, distributed.load,
+        ((r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / k / 1024 ** 2).toFixed(1),
+        `${(workers / 1024).toFixed(0)} (sum)`, `${seconds(workerCpu)} (+${seconds(r.cpuMs['rabbitmq'])} broker)`, run.load,
       ]);
     }
   }
@@ -205,6 +213,8 @@ function printComparison(comparisons: Comparison[]): void {
     'broker: bodies of every message published to the pipeline, dead, results and s3-events exchanges (retries: see details).',
     'peak RSS: embedded = largest process (GNU time); distributed = VmHWM of the 5 workers summed. CPU: embedded = scan',
     'and children (GNU time); distributed = workers, their ffmpeg children and the S3 server over the timed part, + the broker.',
+    'S3 MiB/video: bytes the S3 server read and wrote (sockets and files) per video, the video\'s own upload and download included.',
+    'decode group: frame-extractor,face-cropper in one process (the default deployment); split: one process per stage.',
   ].join('\n'));
 }
 
@@ -231,16 +241,18 @@ async function main(): Promise<void> {
     const rows: BenchRow[] = [];
     const comparisons: Comparison[] = [];
     for (const [run, k] of args.kValues.entries()) {
-      const comparison: Comparison = { k };
+      const comparison: Comparison = { k, distributed: [] };
       if (args.mode !== 'distributed') {
         const row = await benchK(k, copies, path.join(root, `run-${run}`));
         rows.push(row);
         comparison.embedded = { row, load: loadAverage() };
       }
       if (args.mode !== 'embedded') {
-        log(`K=${k}: distributed...`);
-        const result = await runDistributed(copies.slice(0, k), { extractorConcurrency: args.extractorConcurrency }, log);
-        comparison.distributed = { result, load: loadAverage() };
+        for (const layout of args.layouts) {
+          log(`K=${k}: distributed, ${layout} layout...`);
+          const result = await runDistributed(copies.slice(0, k), { extractorConcurrency: args.extractorConcurrency, layout }, log);
+          comparison.distributed.push({ result, load: loadAverage() });
+        }
       }
       comparisons.push(comparison);
     }
@@ -250,9 +262,10 @@ async function main(): Promise<void> {
       printResults(rows);
     }
     for (const { distributed } of comparisons) {
-      if (!distributed) continue;
-      console.log('');
-      printDistributedDetails(distributed.result);
+      for (const run of distributed) {
+        console.log('');
+        printDistributedDetails(run.result);
+      }
     }
     if (args.mode !== 'embedded') {
       console.log('');

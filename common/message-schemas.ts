@@ -24,7 +24,7 @@ const source = {
 const blobRef = {
   type: 'object',
   required: ['key', 'format', 'width', 'height'],
-  properties: { key: nonEmptyString, format: { const: 'rgb24' }, width: count, height: count },
+  properties: { key: nonEmptyString, format: { enum: ['rgb24', 'jpeg', 'png'] }, width: count, height: count, offset: count },
 };
 
 const videoInfo = {

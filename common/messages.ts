@@ -48,12 +48,21 @@ export interface VideoInfo {
   sizeBytes: number;
 }
 
-/** A reference to pixels in the work storage (claim check). */
+/**
+ * A reference to pixels in the work storage (claim check): raw RGB (`rgb24`, width ×
+ * height × 3 bytes) or an encoded image (`jpeg`, `png`: frames that cross the bucket
+ * between a frame extractor and a face cropper running apart).
+ */
 export interface BlobRef {
   key: string;
-  format: 'rgb24';
+  format: 'rgb24' | 'jpeg' | 'png';
   width: number;
   height: number;
+  /**
+   * Where this image starts in the object, when several are packed into one (the crops of
+   * a video, one object per crop format); the whole object when absent.
+   */
+  offset?: number;
 }
 
 /** One sampled frame of a video. */

@@ -88,14 +88,22 @@ export class DetectorWorker {
     const key = cropBlobKey(this.detector.inputSize, this.cropMargin);
     let crops: RawImage[];
     try {
+      // Crops come packed, one object per format: each object is read once.
+      const objects = new Map<string, Promise<Buffer>>();
+      const read = (objectKey: string) => {
+        if (!objects.has(objectKey)) objects.set(objectKey, this.deps.work.get(objectKey));
+        return objects.get(objectKey)!;
+      };
       crops = await Promise.all(
         envelope.payload.crops.map(async (crop) => {
           const blob = crop.blobs[key];
           if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
-          const data = await this.deps.work.get(blob.key);
+          const object = await read(blob.key);
+          const start = blob.offset ?? 0;
+          const length = blob.width * blob.height * 3;
           // A short read (an object being rewritten by a redelivered cropper) is transient, never the video's fault.
-          if (data.length !== blob.width * blob.height * 3) throw new Error(`crop ${blob.key} holds ${data.length} bytes, not ${blob.width}×${blob.height} RGB`);
-          return { data, width: blob.width, height: blob.height, channels: 3 } as RawImage;
+          if (object.length < start + length) throw new Error(`crop ${crop.cropId} is cut short in ${blob.key} (${object.length} bytes)`);
+          return { data: object.subarray(start, start + length), width: blob.width, height: blob.height, channels: 3 } as RawImage;
         }),
       );
     } catch (error) {

@@ -16,13 +16,14 @@ import {
   type CropRef,
   type Logger,
   type ModelUse,
-  type RawImage,
   type StageDeps,
   type Storage,
   type Subscription,
   type TrackSummary,
   workPrefix,
 } from '../common';
+import { CropPacks } from './crop-packs';
+import { decodeFrame } from './decode-frame';
 import { cropFace } from './face-crop';
 import type { FaceDetector } from './face-detector';
 import { IouTracker, type IouTrackerOptions } from './iou-tracker';
@@ -84,6 +85,8 @@ export class FaceCropperStage {
     const ptsBySample = new Map<number, number>();
     const publishedMarker = `${workPrefix(videoId, envelope.correlationId)}faces.published`;
     const crops = new Map<string, CropRef>();
+    // All crops of one format go into one object: a detector reads one object per video.
+    const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`);
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
@@ -103,7 +106,7 @@ export class FaceCropperStage {
         log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
         return;
       }
-      const frame: RawImage = { data, width: frameRef.blob.width, height: frameRef.blob.height, channels: 3 };
+      const frame = await decodeFrame(data, frameRef.blob);
       const faces = await faceDetector.detect(frame);
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
       const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);
@@ -116,9 +119,7 @@ export class FaceCropperStage {
         const blobs: CropRef['blobs'] = {};
         for (const [key, spec] of specs) {
           const crop = await cropFace(frame, faces[i]!.box, { marginRatio: spec.margin, size: spec.size });
-          const blobKey = `${workPrefix(videoId, envelope.correlationId)}crops/${cropId}-${key}.rgb`;
-          await work.put(blobKey, crop.data);
-          blobs[key] = { key: blobKey, format: 'rgb24', width: crop.width, height: crop.height };
+          blobs[key] = packs.add(key, crop);
         }
         crops.set(cropId, { cropId, trackId, frameIndex: frameRef.frameIndex, blobs });
       }
@@ -135,6 +136,7 @@ export class FaceCropperStage {
       })),
     }));
     const cropList = [...crops.values()];
+    for (const [key, data] of packs.objects()) await work.put(key, data);
     if (cropList.length > 0) {
       for (const detector of payload.detectors) {
         await this.deps.transport.publish(

@@ -25,6 +25,7 @@ import {
   workPrefix,
 } from '../common';
 import { extractFrames } from './extract-frames';
+import { encodeFrame, frameExtension, type FrameEncodingOptions } from './frame-encoding';
 import { FRAME_EXTRACTOR_TEMP_OWNER, openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
 import { isVideoError } from './video-error';
@@ -49,6 +50,8 @@ export interface FrameExtractorOptions {
    * group): once the hand-off returned, done or failed, the frames are deleted here.
    */
   releaseFramesAfterHandOff?: boolean;
+  /** How frames are stored (frames that cross the bucket are worth encoding); raw by default. */
+  frameEncoding?: FrameEncodingOptions;
   /** Where videos from the bucket are copied for ffmpeg; the system's temporary folder by default. */
   tempDir?: string;
 }
@@ -60,9 +63,12 @@ export interface FrameExtractorDeps extends StageDeps {
 }
 
 /** The work-area key of a sampled frame. */
-export function frameBlobKey(videoId: string, correlationId: string, sampleIndex: number): string {
-  return `${workPrefix(videoId, correlationId)}frames/${sampleIndex}.rgb`;
+export function frameBlobKey(videoId: string, correlationId: string, sampleIndex: number, extension = 'rgb'): string {
+  return `${workPrefix(videoId, correlationId)}frames/${sampleIndex}.${extension}`;
 }
+
+/** Frames kept as they are decoded (raw RGB): in memory, or when asked for. */
+const RAW_FRAMES: FrameEncodingOptions = { encoding: 'raw', jpegQuality: 95 };
 
 export class FrameExtractorStage {
   private subscription: Subscription | undefined;
@@ -105,13 +111,15 @@ export class FrameExtractorStage {
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
       for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal })) {
         const sampleIndex = frames.length;
-        const key = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex);
-        await this.deps.work.put(key, frame.image.data);
+        const encoding = this.options.frameEncoding ?? RAW_FRAMES;
+        const key = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex, frameExtension(encoding.encoding));
+        const stored = await encodeFrame(frame.image, encoding);
+        await this.deps.work.put(key, stored.data);
         frames.push({
           frameIndex: frame.index,
           sampleIndex,
           ptsSeconds: frame.ptsSeconds,
-          blob: { key, format: 'rgb24', width: frame.image.width, height: frame.image.height },
+          blob: { key, format: stored.format, width: frame.image.width, height: frame.image.height },
         });
       }
     } catch (error) {
