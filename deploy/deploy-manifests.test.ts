@@ -12,7 +12,8 @@ import { composeSchemaErrors, parseObjects, renderKustomization, validateObject,
 
 const KUBE = path.join(__dirname, 'kubernetes');
 const VARIANTS: string[][] = [[], ['keda'], ['gpu'], ['keda', 'gpu'], ['gpu', 'keda']];
-const STAGES = ['ingest', 'frame-extractor', 'face-cropper', 'detector-workers', 'aggregator'];
+/** The Deployments of the default layout: the frame extractor and the face cropper run as one decode group. */
+const STAGES = ['ingest', 'decode', 'detector-workers', 'aggregator'];
 
 interface Container {
   name: string;
@@ -29,7 +30,11 @@ const byKind = (objects: KubeObject[], kind: string) => objects.filter((o) => o.
 const config = (objects: KubeObject[]) => (byKind(objects, 'ConfigMap')[0] as unknown as { data: Record<string, string> }).data;
 
 describe('Kubernetes manifests', () => {
-  const files = readdirSync(KUBE).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  // The split layout's files (not in the base) are checked too: they stay supported.
+  const files = [
+    ...readdirSync(KUBE).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml'),
+    ...readdirSync(path.join(KUBE, 'split')).map((f) => `split/${f}`),
+  ];
   it.each(files)('%s is valid against the Kubernetes API schema', (file) => {
     const objects = parseObjects(readFileSync(path.join(KUBE, file), 'utf8'));
     expect(objects.length).toBeGreaterThan(0);
@@ -105,7 +110,7 @@ describe('Kubernetes manifests', () => {
         }
       }
       if (components.includes('keda')) {
-        expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(['deepsift-detector-workers', 'deepsift-face-cropper', 'deepsift-frame-extractor']);
+        expect(scaled.map((s) => s.spec.scaleTargetRef.name).sort()).toEqual(['deepsift-decode', 'deepsift-detector-workers']);
         const detectorQueues = scaled.find((s) => s.metadata.name === 'deepsift-detector-workers')!.spec.triggers.map((t) => t.metadata.queueName);
         expect(detectorQueues.sort()).toEqual(data.DEEPSIFT_DETECTORS!.split(',').map((d) => `${data.DEEPSIFT_NAMESPACE}.detector.${d}`).sort());
       } else {
@@ -153,8 +158,10 @@ describe('Compose file', () => {
   });
 
   it('checks worker health on /readyz and stops them after the shutdown grace', () => {
-    for (const stage of STAGES) {
-      const service = compose.services[stage]!;
+    // The default layout: the frame extractor and the face cropper run as one decode group.
+    const services: Record<string, string> = { ingest: 'ingest', decode: 'frame-extractor,face-cropper', 'detector-workers': 'detector-workers', aggregator: 'aggregator' };
+    for (const [name, stage] of Object.entries(services)) {
+      const service = compose.services[name]!;
       expect(service.command?.slice(0, 2)).toEqual(['worker', stage]);
       expect(service.healthcheck?.test?.join(' ')).toContain(`http://127.0.0.1:${service.environment!.DEEPSIFT_METRICS_PORT}/readyz`);
       const stopSeconds = Number(/^(\d+)s$/.exec(service.stop_grace_period!)?.[1]);
