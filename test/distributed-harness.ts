@@ -180,7 +180,9 @@ export class Deployment {
       try {
         return JSON.parse((await this.bucket.get(`reports/${videoId}.json`)).toString()) as VideoReport;
       } catch (error) {
-        if (error instanceof ObjectNotFoundError) return undefined;
+        // s3rver writes an object's file in place: a read racing the write sees it cut short
+        // (AWS S3 and MinIO replace objects atomically). Look again.
+        if (error instanceof ObjectNotFoundError || error instanceof SyntaxError) return undefined;
         throw error;
       }
     }, timeoutMs, `the report of ${videoId}`);
