@@ -164,7 +164,9 @@ export class AggregatorStage {
   private async handle(envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<void> {
     const analysis: AnalysisId = { videoId: envelope.videoId, correlationId: envelope.correlationId };
     if (this.finished.has(analysisKey(analysis)) || (await this.states.read(analysis)).state.status === 'announced') {
+      // A late duplicate (a job delivered again) may have written crops again: clean up again.
       log.debug('Ignoring a message about a reported analysis.', { type: envelope.type });
+      await this.emptyWorkArea(analysis);
       return;
     }
     switch (envelope.type) {

@@ -129,6 +129,8 @@ export class EmbeddedPipeline {
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
       ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
       deadlineMs: config.decodeDeadlineMs,
+      // Raw in memory, unless asked for: then scan shows what an encoding does to the scores.
+      frameEncoding: config.frameEncoding === undefined ? undefined : { encoding: config.frameEncoding, jpegQuality: Math.min(100, config.frameJpegQuality) },
     });
     // Downstream first, so that nothing is published before its consumer is ready.
     for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {

@@ -106,7 +106,7 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
     deadlineMs: config.decodeDeadlineMs,
     releaseFramesAfterHandOff: ctx.frames !== undefined,
     // Frames for a face cropper elsewhere cross the bucket: encoded, not 6 MB of raw RGB each.
-    frameEncoding: ctx.frames === undefined ? { encoding: config.frameEncoding, jpegQuality: Math.min(100, config.frameJpegQuality) } : undefined,
+    frameEncoding: ctx.frames === undefined ? { encoding: config.frameEncoding ?? 'jpeg', jpegQuality: Math.min(100, config.frameJpegQuality) } : undefined,
   });
   await stage.start();
   return { consumers: [stage], resources: [] };

@@ -104,8 +104,11 @@ export interface DeepsiftConfig {
   stageDeadlineMs: number;
   /** A dependency unusable this long ends a worker (exit 3). */
   dependencyGiveUpMs: number;
-  /** How a frame extractor stores frames for a face cropper in another process. */
-  frameEncoding: 'raw' | 'jpeg' | 'png';
+  /**
+   * How sampled frames are stored: workers whose frames cross the bucket default to jpeg;
+   * frames in memory (scan, a stage group) stay raw unless this is set.
+   */
+  frameEncoding: 'raw' | 'jpeg' | 'png' | undefined;
   frameJpegQuality: number;
 }
 
@@ -213,8 +216,8 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'decodeDeadlineMs', env: 'DEEPSIFT_DECODE_DEADLINE_MS', flag: 'decode-deadline', defaultValue: DEFAULT_DECODE_DEADLINE_MS, unit: 'ms', description: 'A video whose probe, download and decoding run longer is stopped (ffmpeg killed) and retried; DEADLINE_EXCEEDED after the last attempt.', parse: integer(1), scope: 'all' },
   { key: 'stageDeadlineMs', env: 'DEEPSIFT_STAGE_DEADLINE_MS', flag: 'stage-deadline', defaultValue: DEFAULT_STAGE_DEADLINE_MS, unit: 'ms', description: 'The same deadline for one message of the face cropper, a detector or the aggregator.', parse: integer(1), scope: 'all' },
   { key: 'dependencyGiveUpMs', env: 'DEEPSIFT_DEPENDENCY_GIVE_UP_MS', flag: 'dependency-give-up', defaultValue: DEFAULT_DEPENDENCY_GIVE_UP_MS, unit: 'ms', description: 'A dependency (ffmpeg, the bucket, the report store) unusable this long makes a worker exit with status 3 for its orchestrator to restart; meanwhile it takes no work and is not ready.', parse: integer(1), scope: 'worker' },
-  { key: 'frameEncoding', env: 'DEEPSIFT_FRAME_ENCODING', flag: 'frame-encoding', defaultValue: 'jpeg', unit: 'name', description: 'How a frame extractor running apart from the face cropper stores frames in the bucket: jpeg, png (lossless) or raw RGB. A stage group (frame-extractor,face-cropper) keeps them in memory instead.', parse: oneOf('jpeg', 'png', 'raw'), scope: 'worker' },
-  { key: 'frameJpegQuality', env: 'DEEPSIFT_FRAME_JPEG_QUALITY', flag: 'frame-jpeg-quality', defaultValue: 95, unit: 'quality', description: 'JPEG quality of those frames (1–100).', parse: integer(1), scope: 'worker' },
+  { key: 'frameEncoding', env: 'DEEPSIFT_FRAME_ENCODING', flag: 'frame-encoding', defaultValue: undefined, unit: 'name', description: 'How sampled frames are stored: jpeg, png (lossless) or raw RGB. Default: jpeg for a frame extractor running apart from the face cropper (frames cross the bucket), raw in memory (scan, the decode group); set on scan, it shows what the encoding does to the scores.', parse: oneOf('jpeg', 'png', 'raw'), scope: 'all' },
+  { key: 'frameJpegQuality', env: 'DEEPSIFT_FRAME_JPEG_QUALITY', flag: 'frame-jpeg-quality', defaultValue: 95, unit: 'quality', description: 'JPEG quality of encoded frames (1–100).', parse: integer(1), scope: 'all' },
   { key: 'allowPrivateUrls', env: 'DEEPSIFT_ALLOW_PRIVATE_URLS', flag: 'allow-private-urls', defaultValue: false, unit: 'boolean', description: 'Let URL jobs fetch from loopback and private addresses.', parse: boolean, scope: 'worker' },
 ];
 

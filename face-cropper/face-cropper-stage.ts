@@ -137,6 +137,9 @@ export class FaceCropperStage {
     }));
     const cropList = [...crops.values()];
     for (const [key, data] of packs.objects()) await work.put(key, data);
+    // Written before publishing, so that it never lands after the aggregator emptied the work
+    // area: it tells a duplicate delivery that finds the frames gone that the work is done.
+    await work.put(publishedMarker, Buffer.from(new Date().toISOString()));
     if (cropList.length > 0) {
       for (const detector of payload.detectors) {
         await this.deps.transport.publish(
@@ -161,9 +164,7 @@ export class FaceCropperStage {
       }),
       { signal },
     );
-    // The frames are no longer needed: only crops go further. The marker tells a duplicate
-    // delivery that finds them gone that the work is done.
-    await work.put(publishedMarker, Buffer.from(new Date().toISOString()));
+    // The frames are no longer needed: only crops go further.
     await Promise.all(payload.frames.map((f) => frames.delete(f.blob.key)));
     log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
   }

@@ -21,13 +21,13 @@ const FACES = path.join(sharedDir(), 'faces');
  * nothing for the group; for JPEG frames at quality 95, what we measured (README).
  */
 const LAYOUTS = [
-  { name: 'decode group', stages: ['aggregator', 'detector-workers', 'frame-extractor,face-cropper', 'ingest'], extractor: 'frame-extractor,face-cropper', digits: 4 },
-  { name: 'one process per stage', stages: ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'], extractor: 'frame-extractor', digits: 1 },
+  { name: 'decode group', stages: ['aggregator', 'detector-workers', 'frame-extractor,face-cropper', 'ingest'], extractor: 'frame-extractor,face-cropper', videoTolerance: 1e-4, faceTolerance: 1e-4 },
+  { name: 'one process per stage', stages: ['aggregator', 'detector-workers', 'face-cropper', 'frame-extractor', 'ingest'], extractor: 'frame-extractor', videoTolerance: 0.05, faceTolerance: 0.2 },
 ];
 
 jest.setTimeout(240_000);
 
-describe.each(LAYOUTS)('distributed deepsift, $name', ({ stages: STAGES, extractor, digits }) => {
+describe.each(LAYOUTS)('distributed deepsift, $name', ({ stages: STAGES, extractor, videoTolerance, faceTolerance }) => {
   let deployment: Deployment;
   let dir: string;
   const videos: Record<string, string> = {};
@@ -77,25 +77,29 @@ describe.each(LAYOUTS)('distributed deepsift, $name', ({ stages: STAGES, extract
     const scanned = JSON.parse(scan.stdout) as VideoReport[];
     expect(reports.map((r) => r.label)).toEqual(['FAKE', 'REAL', 'REAL']);
     const deltas: number[] = [];
+    const faceDeltas: number[] = [];
     reports.forEach((report, i) => {
       const reference = scanned[i]!;
       deltas.push(Math.abs(report.score! - reference.score!));
       for (const [name, detector] of Object.entries(reference.detectors)) deltas.push(Math.abs(report.detectors[name]!.score! - detector.score!));
       expect(report).toMatchObject({ status: 'done', videoId: reference.videoId, label: reference.label, frames: reference.frames, video: reference.video });
       expect(report.source).toEqual({ kind: 's3', uri: `s3://${deployment.s3.bucket}/incoming/batch-${i}.mp4` });
-      expect(report.score!).toBeCloseTo(reference.score!, digits);
+      expect(Math.abs(report.score! - reference.score!)).toBeLessThanOrEqual(videoTolerance);
       for (const [name, detector] of Object.entries(reference.detectors)) {
         expect(report.detectors[name]!.facesScored).toBe(detector.facesScored);
-        expect(report.detectors[name]!.score!).toBeCloseTo(detector.score!, digits);
+        expect(Math.abs(report.detectors[name]!.score! - detector.score!)).toBeLessThanOrEqual(videoTolerance);
       }
       const perFace = (r: VideoReport) => r.faces.flatMap((t) => t.frames.map((f) => [f.frameIndex, f.scores] as const));
       const expected = perFace(reference);
       perFace(report).forEach(([frameIndex, scores], j) => {
         expect(frameIndex).toBe(expected[j]![0]);
-        for (const [name, score] of Object.entries(scores)) expect(score).toBeCloseTo(expected[j]![1][name]!, digits);
+        for (const [name, score] of Object.entries(scores)) {
+          faceDeltas.push(Math.abs(score - expected[j]![1][name]!));
+          expect(Math.abs(score - expected[j]![1][name]!)).toBeLessThanOrEqual(faceTolerance);
+        }
       });
     });
-    console.log(`${STAGES.join(' ')}: |Δ video score| against scan: max ${Math.max(...deltas).toExponential(2)}, mean ${(deltas.reduce((a, b) => a + b, 0) / deltas.length).toExponential(2)} over ${deltas.length}`);
+    console.log(`${STAGES.join(' ')}: |Δ video score| against scan: max ${Math.max(...deltas).toExponential(2)}, mean ${(deltas.reduce((a, b) => a + b, 0) / deltas.length).toExponential(2)} over ${deltas.length}; |Δ face score|: max ${Math.max(...faceDeltas).toExponential(2)}, mean ${(faceDeltas.reduce((a, b) => a + b, 0) / faceDeltas.length).toExponential(2)} over ${faceDeltas.length}`);
     // Intermediate data is gone once a video is done.
     await eventually(async () => {
       for await (const _object of deployment.bucket.list('work/')) return undefined;
@@ -229,9 +233,12 @@ describe.each(LAYOUTS)('distributed deepsift, $name', ({ stages: STAGES, extract
   });
 
   it('leaves nothing in the work area once every video is reported', async () => {
-    await eventually(async () => {
-      for await (const _object of deployment.bucket.list('work/')) return undefined;
-      return true;
-    }, 20_000, 'the work area to be emptied');
+    const left = async () => {
+      const keys: string[] = [];
+      for await (const object of deployment.bucket.list('work/')) keys.push(object.key);
+      return keys;
+    };
+    await eventually(async () => ((await left()).length === 0 ? true : undefined), 20_000, 'the work area to be emptied').catch(() => undefined);
+    expect(await left()).toEqual([]);
   });
 });
