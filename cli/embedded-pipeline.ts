@@ -147,6 +147,17 @@ export class EmbeddedPipeline {
     return Promise.all(pending);
   }
 
+  /**
+   * Analyses one input with `detectors` (a subset of those loaded), even when the same bytes
+   * were analysed before in this process; resolves with its report. For `deepsift serve`,
+   * which keeps one analysis per video in flight.
+   */
+  async analyse(input: LocalInput, detectors: string[] = this.config.detectors): Promise<VideoReport> {
+    const { logger, metrics } = this.deps;
+    const ingested = await new LocalIngest({ transport: this.transport, logger, metrics }, detectors).submit(input);
+    return new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve));
+  }
+
   /** Stops every stage and releases the transport. Idempotent. */
   async close(): Promise<void> {
     for (const subscription of this.subscriptions.splice(0)) await subscription.cancel();

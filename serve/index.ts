@@ -1,0 +1,12 @@
+/** `deepsift serve`: the HTTP API and web app, on the embedded pipeline or a running deployment. */
+export type { AnalysisBackend, AnalysisSource, AnalysisHooks, MediaSource, RemoteSource, StoredVideo } from './analysis-backend';
+export { ApiError } from './api-error';
+export { ApiKeyStore, ApiKeyConfigError, MIN_API_KEY_LENGTH, type ApiKeyIdentity } from './api-keys';
+export { JobService, DEFAULT_MAX_JOBS, type JobView, type JobStatus, type ReportEvent } from './job-service';
+export { MediaLinks, DEFAULT_MEDIA_LINK_TTL_MS } from './media-links';
+export { buildServeApp, JSON_BODY_LIMIT_BYTES, type ServeAppDeps, type ServeAppOptions } from './serve-app';
+export { EmbeddedBackend, type EmbeddedBackendDeps, type EmbeddedBackendOptions } from './embedded-backend';
+export { DistributedBackend, DEFAULT_REPORT_POLL_INTERVAL_MS, type DistributedBackendOptions } from './distributed-backend';
+export { sniffVideoType, SNIFF_BYTES, type SniffedType } from './video-sniffer';
+export { parseByteRange, type RangeAnswer } from './byte-range';
+export { startServer, isLoopbackHost, type RunningServer, type StartServerOptions } from './start-server';
