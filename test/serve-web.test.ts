@@ -1,0 +1,159 @@
+/**
+ * The web app in a real browser (Debian's Chromium, driven by playwright-core) against
+ * `deepsift serve` started as a user starts it: refuse a non-video, upload the sample, wait
+ * for the verdict, read the table, see the chart drawn, click the timeline to seek the player.
+ * Screenshots go to DEEPSIFT_SCREENSHOT_DIR when it is set.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { VideoReport } from '../aggregator';
+import { hashFile } from '../ingest';
+import { cliEnv, REPO_ROOT } from './cli-runner';
+import { eventually } from './distributed-harness';
+import { makeTempDir, sharedDir } from './video-fixtures';
+
+const SAMPLE = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+const CHROMIUM = process.env.DEEPSIFT_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOTS = process.env.DEEPSIFT_SCREENSHOT_DIR;
+
+jest.setTimeout(240_000);
+
+/** Starts `deepsift serve --no-auth --port 0` in `dir`; resolves with its URL. */
+async function startServe(dir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'deepsift.js'), 'serve', '--no-auth', '--port', '0'], {
+    cwd: dir,
+    env: cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
+  const url = await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`deepsift serve exited: ${log}`);
+    return /listening on (http:\/\/\S+)/.exec(log)?.[1];
+  }, 60_000, 'deepsift serve to listen');
+  return { child, url, log: () => log };
+}
+
+/** Pixels of `selector`'s canvas close to the colour (r, g, b). */
+function countPixels(page: Page, selector: string, [r, g, b]: [number, number, number]): Promise<number> {
+  return page.$eval(selector, (canvas, rgb) => {
+    // Runs in the page (the test's tsconfig has no DOM types).
+    const element = canvas as any;
+    const data = element.getContext('2d').getImageData(0, 0, element.width, element.height).data as Uint8ClampedArray;
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (Math.abs(data[i]! - rgb[0]) < 12 && Math.abs(data[i + 1]! - rgb[1]) < 12 && Math.abs(data[i + 2]! - rgb[2]) < 12 && data[i + 3]! > 200) count += 1;
+    }
+    return count;
+  }, [r, g, b]);
+}
+
+describe('the web app in Chromium', () => {
+  let dir: string;
+  let server: Awaited<ReturnType<typeof startServe>>;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(REPO_ROOT, 'dist', 'web', 'index.html'))) throw new Error('dist/web is missing: run `npm run build` first');
+    dir = await makeTempDir();
+    server = await startServe(dir);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    if (SCREENSHOTS) await mkdir(SCREENSHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (server && server.child.exitCode === null) {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('offers the upload page with the default detectors ticked', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('detector-meso4-df').waitFor();
+    expect(await page.getByTestId('detector-meso4-df').isChecked()).toBe(true);
+    expect(await page.getByTestId('detector-mesoinception-df').isChecked()).toBe(true);
+    await expect(page.getByTestId('dropzone').textContent()).resolves.toContain('Drop a video here');
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'upload-page.png'), fullPage: true });
+  });
+
+  it('says so in words when the file is not a video', async () => {
+    const fake = path.join(dir, 'notes.mp4');
+    await writeFile(fake, 'meeting notes, not a video\n'.repeat(400));
+    await page.getByTestId('file-input').setInputFiles(fake);
+    const problem = page.getByTestId('upload-problem');
+    await problem.waitFor();
+    expect(await problem.textContent()).toMatch(/not a video.*NOT_A_VIDEO/);
+  });
+
+  it('uploads the sample, shows the verdict, the table, the chart, and the timeline seeks the player', async () => {
+    const videoId = (await hashFile(SAMPLE)).sha256;
+    await page.getByTestId('file-input').setInputFiles(SAMPLE);
+    await page.waitForURL(new RegExp(`#/videos/${videoId}\\?job=`), { timeout: 60_000 });
+    const verdict = page.getByTestId('verdict');
+    await verdict.waitFor({ timeout: 180_000 });
+    const report = (await (await fetch(`${server.url}/api/v1/reports/${videoId}`)).json()) as VideoReport;
+    expect(report.status).toBe('done');
+    expect((await verdict.textContent())!.trim()).toBe(report.label);
+    expect(await page.getByTestId('ensemble-score').textContent()).toBe(`${(report.score! * 100).toFixed(1)} %`);
+
+    const rows = await page.$$eval('[data-testid=detector-table] tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent!.trim())));
+    expect(rows.map((r) => r[0])).toEqual(Object.keys(report.detectors));
+    for (const row of rows) {
+      const detector = report.detectors[row[0]!]!;
+      expect(row[1]).toBe(`${(detector.score! * 100).toFixed(1)} %`);
+      expect(row[2]).toBe(detector.label);
+      expect(row[4]).toBe(String(detector.facesScored));
+    }
+
+    // The bar chart is drawn: bars in the first detector's colour and in the average's (short
+    // bars when P(fake) is low, so a few pixels are enough; none would mean no chart).
+    await expect(countPixels(page, '[data-testid=score-chart] canvas', [0x25, 0x63, 0xeb])).resolves.toBeGreaterThan(10);
+    await expect(countPixels(page, '[data-testid=score-chart] canvas', [0x11, 0x18, 0x27])).resolves.toBeGreaterThan(10);
+
+    // Clicking the timeline seeks the player: further right is later.
+    const player = page.getByTestId('player');
+    await player.evaluate((v: any) => v.readyState >= 1 || new Promise((resolve) => v.addEventListener('loadedmetadata', resolve, { once: true })));
+    const box = (await page.getByTestId('timeline').boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.4);
+    const later = await eventually(async () => {
+      const t = await player.evaluate((v: any) => (v.seeking ? undefined : v.currentTime));
+      return t !== undefined && t > 0 ? t : undefined;
+    }, 10_000, 'the player to seek');
+    await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.4);
+    const earlier = await eventually(async () => {
+      const t = await player.evaluate((v: any) => (v.seeking ? undefined : v.currentTime));
+      return t !== undefined && t < later ? t : undefined;
+    }, 10_000, 'the player to seek back');
+    const duration = report.video!.durationSeconds;
+    expect(later).toBeGreaterThan(duration * 0.55);
+    expect(later).toBeLessThan(duration * 0.85);
+    expect(earlier).toBeGreaterThan(duration * 0.1);
+    expect(earlier).toBeLessThan(duration * 0.35);
+
+    // The speaker's face box is drawn over the frame (green: below the threshold, red: above).
+    const boxColour: [number, number, number] = report.label === 'FAKE' ? [0xdc, 0x26, 0x26] : [0x16, 0xa3, 0x4a];
+    await eventually(async () => ((await countPixels(page, '[data-testid=face-overlay]', boxColour)) > 50 ? true : undefined), 10_000, 'the face box');
+    await page.locator('[data-testid=tracks] img').first().waitFor({ timeout: 30_000 });
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'result-page.png'), fullPage: true });
+
+    // The page's link opens the same result again.
+    const permalink = await page.getByTestId('permalink').getAttribute('href');
+    await page.goto('about:blank');
+    await page.goto(permalink!);
+    await page.getByTestId('verdict').waitFor({ timeout: 30_000 });
+    expect((await page.getByTestId('verdict').textContent())!.trim()).toBe(report.label);
+  });
+});
