@@ -4,8 +4,6 @@
  * for the verdict, read the table, see the chart drawn, click the timeline to seek the player.
  * Screenshots go to DEEPSIFT_SCREENSHOT_DIR when it is set.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import type { VideoReport } from '../aggregator';
 import { hashFile } from '../ingest';
 import { cliEnv, REPO_ROOT } from './cli-runner';
+import { startServeProcess, type ServeProcess } from './serve-process';
 import { eventually } from './distributed-harness';
 import { makeTempDir, sharedDir } from './video-fixtures';
 
@@ -21,23 +20,6 @@ const CHROMIUM = process.env.DEEPSIFT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.DEEPSIFT_SCREENSHOT_DIR;
 
 jest.setTimeout(240_000);
-
-/** Starts `deepsift serve --no-auth --port 0` in `dir`; resolves with its URL. */
-async function startServe(dir: string): Promise<{ child: ChildProcess; url: string; log: () => string }> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'deepsift.js'), 'serve', '--no-auth', '--port', '0'], {
-    cwd: dir,
-    env: cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn' }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  child.stdout!.on('data', (c: Buffer) => (log += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-  const url = await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`deepsift serve exited: ${log}`);
-    return /listening on (http:\/\/\S+)/.exec(log)?.[1];
-  }, 60_000, 'deepsift serve to listen');
-  return { child, url, log: () => log };
-}
 
 /** Pixels of `selector`'s canvas close to the colour (r, g, b). */
 function countPixels(page: Page, selector: string, [r, g, b]: [number, number, number]): Promise<number> {
@@ -55,14 +37,14 @@ function countPixels(page: Page, selector: string, [r, g, b]: [number, number, n
 
 describe('the web app in Chromium', () => {
   let dir: string;
-  let server: Awaited<ReturnType<typeof startServe>>;
+  let server: ServeProcess;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'web', 'index.html'))) throw new Error('dist/web is missing: run `npm run build` first');
     dir = await makeTempDir();
-    server = await startServe(dir);
+    server = await startServeProcess(['--no-auth'], cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn' }), dir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -73,10 +55,7 @@ describe('the web app in Chromium', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    if (server && server.child.exitCode === null) {
-      server.child.kill('SIGTERM');
-      await once(server.child, 'exit');
-    }
+    await server?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
