@@ -102,11 +102,6 @@ export class JobService {
     };
   }
 
-  /** Resolves when no analysis is running. */
-  async idle(): Promise<void> {
-    await Promise.allSettled([...this.inFlight.values()]);
-  }
-
   private async run(job: JobView, source: AnalysisSource): Promise<void> {
     const update = (changes: Partial<JobView>) => {
       Object.assign(job, changes, { updatedAt: new Date().toISOString() });

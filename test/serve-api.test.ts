@@ -3,7 +3,9 @@
  * client sees — the upload, the job, the report (the same as `deepsift scan`'s), the event
  * stream, the video by ranges — and what a stranger or a careless client gets refused.
  */
-import { openAsBlob } from 'node:fs';
+import { createReadStream, openAsBlob } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -13,7 +15,7 @@ import { hashFile } from '../ingest';
 import { startServer, type JobView, type RunningServer } from '../serve';
 import { cliEnv, runCli } from './cli-runner';
 import { eventually } from './distributed-harness';
-import { makeTempDir, sharedDir } from './video-fixtures';
+import { makeFaceVideo, makeTempDir, sharedDir } from './video-fixtures';
 
 const SAMPLE = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
 const KEY = 'analyst-key-0123456789abcdef';
@@ -43,8 +45,8 @@ const get = (server: RunningServer, route: string, headers: Record<string, strin
   fetch(`${server.url}${route}`, { headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers } });
 
 /** Reads server-sent events from `route` until `stop` says so. */
-async function collectEvents(server: RunningServer, stop: (events: Array<{ event: string; data: any }>) => boolean): Promise<Array<{ event: string; data: any }>> {
-  const response = await get(server, '/api/v1/events');
+async function collectEvents(server: RunningServer, stop: (events: Array<{ event: string; data: any }>) => boolean, key = KEY): Promise<Array<{ event: string; data: any }>> {
+  const response = await get(server, '/api/v1/events', {}, key);
   expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
   const reader = response.body!.getReader();
   const events: Array<{ event: string; data: any }> = [];
@@ -133,12 +135,28 @@ describe('deepsift serve (embedded back end)', () => {
     expect(reportEvent?.data).toMatchObject({ jobId, videoId, status: 'done', label: report.label, score: report.score });
   });
 
+  it('analyses the same bytes again on a new upload, and two uploads at the same time both finish', async () => {
+    const [a, b] = await Promise.all([0, 1].map(async (i) => {
+      const response = await upload(server, await openAsBlob(SAMPLE), `again-${i}.mp4`);
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { jobId: string }).jobId;
+    }));
+    const jobs = await Promise.all([a!, b!].map((id) => eventually(async () => {
+      const job = (await (await get(server, `/api/v1/jobs/${id}`)).json()) as JobView;
+      return job.status === 'done' || job.status === 'failed' ? job : undefined;
+    }, 150_000, `job ${id}`)));
+    for (const job of jobs) expect(job).toMatchObject({ status: 'done', videoId, score: report.score, label: report.label });
+  });
+
   it('lists recent jobs, most recent first, paged', async () => {
     const page = (await (await get(server, '/api/v1/jobs?limit=1&offset=0')).json()) as { jobs: JobView[]; total: number; limit: number };
     expect(page.total).toBeGreaterThanOrEqual(1);
     expect(page.limit).toBe(1);
     expect(page.jobs).toHaveLength(1);
-    expect(page.jobs[0]!.id).toBe(jobId);
+    expect(page.total).toBe(3);
+    const all = (await (await get(server, '/api/v1/jobs')).json()) as { jobs: JobView[] };
+    expect(all.jobs[2]!.id).toBe(jobId);
+    expect(page.jobs[0]!.id).toBe(all.jobs[0]!.id);
   });
 
   it('refuses reads and writes without a key (401) or with a wrong one (401), and takes a right one', async () => {
@@ -230,7 +248,7 @@ describe('deepsift serve limits', () => {
 
   beforeAll(async () => {
     dir = await makeTempDir();
-    server = await serve(dir, { DEEPSIFT_SERVE_MAX_UPLOAD_BYTES: String(1024 * 1024), DEEPSIFT_SERVE_RATE_LIMIT: '6' });
+    server = await serve(dir, { DEEPSIFT_SERVE_MAX_UPLOAD_BYTES: String(1024 * 1024), DEEPSIFT_SERVE_RATE_LIMIT: '30', DEEPSIFT_ALLOW_PRIVATE_URLS: 'true' });
   });
   afterAll(async () => {
     await server?.close();
@@ -268,16 +286,49 @@ describe('deepsift serve limits', () => {
   it('answers 429 past the per-key rate limit, while another key goes on', async () => {
     const statuses: number[] = [];
     let limited: Response | undefined;
-    for (let i = 0; i < 8; i += 1) {
+    for (let i = 0; i < 32; i += 1) {
       const response = await get(server, '/api/v1/jobs');
       statuses.push(response.status);
       if (response.status === 429) limited = response;
+      else await response.arrayBuffer(); // read, so that the connection is free again
     }
-    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(6);
+    expect(statuses.filter((s) => s === 200).length).toBeLessThanOrEqual(30);
     expect(statuses[statuses.length - 1]).toBe(429);
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(await limited!.json()).toMatchObject({ code: 'RATE_LIMITED' });
     expect((await get(server, '/api/v1/jobs', {}, OTHER_KEY)).status).toBe(200);
+  });
+
+  it('fetches a URL job as ingest fetches crawler jobs: analyses a video, fails one over the cap with VIDEO_TOO_LARGE', async () => {
+    const fake = await makeFaceVideo(path.join(sharedDir(), 'faces', 'df', 'df00204.jpg'), path.join(dir, 'site', 'fake.mp4'));
+    const files: Record<string, string> = { '/fake.mp4': fake, '/big.mp4': SAMPLE };
+    const site = http.createServer((request, response) => {
+      const file = files[request.url ?? ''];
+      if (!file) return void response.writeHead(404).end();
+      response.writeHead(200, { 'content-type': 'video/mp4' });
+      createReadStream(file).pipe(response);
+    });
+    site.listen(0, '127.0.0.1');
+    await new Promise((resolve) => site.once('listening', resolve));
+    const base = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    try {
+      // The answers come as events: two requests where polling would spend the rate limit.
+      const terminal = (seen: Array<{ event: string; data: any }>) => seen.filter((e) => e.event === 'job' && ['done', 'failed'].includes(e.data.status)).length >= 2;
+      const streamed = collectEvents(server, terminal, OTHER_KEY);
+      const post = async (uri: string) => {
+        const response = await fetch(`${server.url}/api/v1/jobs`, { method: 'POST', body: JSON.stringify({ uri }), headers: { authorization: `Bearer ${OTHER_KEY}`, 'content-type': 'application/json' } });
+        expect(response.status).toBe(202);
+        return ((await response.json()) as { jobId: string }).jobId;
+      };
+      const analysed = await post(`${base}/fake.mp4`);
+      const tooBig = await post(`${base}/big.mp4`);
+      const events = await streamed;
+      const last = (jobId: string) => events.filter((e) => e.event === 'job' && e.data.id === jobId).pop()!.data as JobView;
+      expect(last(analysed)).toMatchObject({ status: 'done', label: 'FAKE', videoId: (await hashFile(fake)).sha256, source: `${base}/fake.mp4` });
+      expect(last(tooBig)).toMatchObject({ status: 'failed', videoId: null, error: { code: 'VIDEO_TOO_LARGE' } });
+    } finally {
+      site.close();
+    }
   });
 
   it('will not start without keys, nor without auth off loopback', async () => {
