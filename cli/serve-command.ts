@@ -1,5 +1,5 @@
 /** `deepsift serve`: the HTTP API and web app, until SIGINT or SIGTERM. */
-import { ConfigError, createLogger, PipelineMetrics, resolveConfig, type DeepsiftConfig } from '../common';
+import { ConfigError, createLogger, PipelineMetrics, resolveConfig, startMetricsServer, type DeepsiftConfig, type MetricsServer } from '../common';
 import { startServer, type RunningServer } from '../serve';
 import { CliError, EXIT } from './exit-codes';
 import { DEEPSIFT_VERSION } from './version';
@@ -22,10 +22,17 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   }
   const logger = createLogger({ level: config.logLevel });
   const metrics = new PipelineMetrics();
+  metrics.collectProcessMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (config.metricsPort !== undefined) {
+    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
+    logger.info('Serving metrics.', { port: metricsServer.port });
+  }
   let server: RunningServer;
   try {
     server = await startServer(config, { logger, metrics }, { distributed: options.distributed, noAuth: !options.auth, version: DEEPSIFT_VERSION });
   } catch (error) {
+    await metricsServer?.close();
     const named = error as Error & { code?: string };
     if (named.name === 'ApiKeyConfigError') throw new CliError(named.message, EXIT.usage);
     if (named.name === 'UnknownModelError') throw new CliError(`cannot load the models: ${named.message}`, EXIT.usage);
@@ -42,5 +49,6 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   });
   process.stderr.write('deepsift serve: stopping\n');
   await server.close();
+  await metricsServer?.close();
   return EXIT.ok;
 }

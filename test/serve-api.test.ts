@@ -341,4 +341,16 @@ describe('deepsift serve limits', () => {
     await expect(startServer(resolveConfig(cliEnv({ DEEPSIFT_API_KEYS_FILE: keysFile })), deps, { distributed: false, noAuth: false, version: 'test' }))
       .rejects.toThrow(/shorter than 16/);
   });
+
+  it('exits 2 with the reason for usage errors on the command line', async () => {
+    const open = await runCli(['serve', '--host', '0.0.0.0', '--no-auth']);
+    expect(open.code).toBe(2);
+    expect(open.stderr).toMatch(/--no-auth is allowed only on loopback/);
+    const port = await runCli(['serve', '--port', 'eighty', '--no-auth']);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toMatch(/invalid --port: expected an integer/);
+    const keyless = await runCli(['serve'], { DEEPSIFT_API_KEYS: '', DEEPSIFT_API_KEYS_FILE: '' });
+    expect(keyless.code).toBe(2);
+    expect(keyless.stderr).toMatch(/no API keys/);
+  });
 });
