@@ -1,6 +1,6 @@
 /** `deepsift serve`: the HTTP API and web app, until SIGINT or SIGTERM. */
 import { ConfigError, createLogger, PipelineMetrics, resolveConfig, startMetricsServer, type DeepsiftConfig, type MetricsServer } from '../common';
-import { startServer, type RunningServer } from '../serve';
+import { startServer, type RunningServer } from '../serve/start-server';
 import { CliError, EXIT } from './exit-codes';
 import { DEEPSIFT_VERSION } from './version';
 

@@ -1,5 +1,6 @@
 /**
- * Starts `deepsift serve` from the resolved configuration: checks the authentication
+ * The entry point of `deepsift serve` (imported directly, not through the barrel, since it
+ * loads both back ends: ONNX Runtime, amqplib, the AWS SDK). Starts the server from the resolved configuration: checks the authentication
  * settings, creates the back end, builds the app and listens. Used by the CLI and the tests.
  */
 import { isIPv4 } from 'node:net';
@@ -9,10 +10,10 @@ import type { DeepsiftConfig, Logger, PipelineMetrics } from '../common';
 import { packageRoot } from '../weights';
 import type { AnalysisBackend } from './analysis-backend';
 import { ApiKeyConfigError, ApiKeyStore } from './api-keys';
-import { DistributedBackend } from './distributed-backend';
-import { EmbeddedBackend } from './embedded-backend';
 import { JobService } from './job-service';
 import { buildServeApp } from './serve-app';
+import { DistributedBackend } from './distributed-backend';
+import { EmbeddedBackend } from './embedded-backend';
 
 export interface StartServerOptions {
   distributed: boolean;

@@ -13,7 +13,7 @@ import { hashFile } from '../ingest';
 import { cliEnv, REPO_ROOT } from './cli-runner';
 import { startServeProcess, type ServeProcess } from './serve-process';
 import { eventually } from './distributed-harness';
-import { makeTempDir, sharedDir } from './video-fixtures';
+import { makeTempDir, makeTestClip, sharedDir } from './video-fixtures';
 
 const SAMPLE = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
 const CHROMIUM = process.env.DEEPSIFT_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -134,5 +134,14 @@ describe('the web app in Chromium', () => {
     await page.goto(permalink!);
     await page.getByTestId('verdict').waitFor({ timeout: 30_000 });
     expect((await page.getByTestId('verdict').textContent())!.trim()).toBe(report.label);
+  });
+
+  it('says so when a video has no face', async () => {
+    const clip = await makeTestClip(path.join(dir, 'test-pattern.mp4'), { width: 320, height: 240, frames: 20, fps: 10 });
+    await page.goto(server.url);
+    await page.getByTestId('file-input').setInputFiles(clip);
+    await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
+    expect((await page.getByTestId('verdict').textContent())!.trim()).toBe('UNKNOWN');
+    expect(await page.getByTestId('no-face').textContent()).toMatch(/No face was found in the \d+ sampled frames/);
   });
 });
