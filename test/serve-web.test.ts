@@ -5,7 +5,7 @@
  * Screenshots go to DEEPSIFT_SCREENSHOT_DIR when it is set.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { VideoReport } from '../aggregator';
@@ -44,7 +44,8 @@ describe('the web app in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'web', 'index.html'))) throw new Error('dist/web is missing: run `npm run build` first');
     dir = await makeTempDir();
-    server = await startServeProcess(['--no-auth'], cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn' }), dir);
+    // A 4 MB cap: the sample (3.3 MB) fits, two copies of it do not.
+    server = await startServeProcess(['--no-auth'], cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn', DEEPSIFT_SERVE_MAX_UPLOAD_BYTES: '4000000' }), dir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -68,13 +69,25 @@ describe('the web app in Chromium', () => {
     if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'upload-page.png'), fullPage: true });
   });
 
-  it('says so in words when the file is not a video', async () => {
-    const fake = path.join(dir, 'notes.mp4');
-    await writeFile(fake, 'meeting notes, not a video\n'.repeat(400));
-    await page.getByTestId('file-input').setInputFiles(fake);
+  it('says so in words when the file dropped is not a video, or is too large', async () => {
+    // Dropped onto the drop zone, as an analyst drags a file from their desktop.
+    const dataTransfer = await page.evaluateHandle(() => {
+      const { DataTransfer, File } = globalThis as any; // in the page (no DOM types here)
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(['meeting notes, not a video\n'.repeat(400)], 'notes.mp4', { type: 'video/mp4' }));
+      return transfer;
+    });
+    await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer });
     const problem = page.getByTestId('upload-problem');
     await problem.waitFor();
     expect(await problem.textContent()).toMatch(/not a video.*NOT_A_VIDEO/);
+
+    const twice = path.join(dir, 'twice.mp4');
+    const sample = await readFile(SAMPLE);
+    await writeFile(twice, Buffer.concat([sample, sample]));
+    await page.getByTestId('file-input').setInputFiles(twice);
+    await page.waitForFunction(() => /UPLOAD_TOO_LARGE/.test((globalThis as any).document.querySelector('[data-testid=upload-problem]')?.textContent ?? ''));
+    expect(await problem.textContent()).toMatch(/larger than this server accepts/);
   });
 
   it('uploads the sample, shows the verdict, the table, the chart, and the timeline seeks the player', async () => {
@@ -143,5 +156,18 @@ describe('the web app in Chromium', () => {
     await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
     expect((await page.getByTestId('verdict').textContent())!.trim()).toBe('UNKNOWN');
     expect(await page.getByTestId('no-face').textContent()).toMatch(/No face was found in the \d+ sampled frames/);
+  });
+
+  it('explains a failed analysis with its error code in words', async () => {
+    const truncated = path.join(dir, 'truncated.mp4');
+    await writeFile(truncated, (await readFile(SAMPLE)).subarray(0, 300_000));
+    await page.goto(server.url);
+    await page.getByTestId('file-input').setInputFiles(truncated);
+    await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
+    expect((await page.getByTestId('verdict').textContent())!.trim()).toBe('FAILED');
+    const report = (await (await fetch(`${server.url}/api/v1/reports/${(await hashFile(truncated)).sha256}`)).json()) as VideoReport;
+    expect(report.status).toBe('failed');
+    expect(await page.getByTestId('failure').textContent()).toContain(`(${report.error!.code}`);
+    expect(await page.getByTestId('failure').textContent()).toMatch(/truncated|cannot be decoded|not a video/);
   });
 });
