@@ -99,7 +99,6 @@ export function apiRoutes(deps: ApiRoutesDeps, options: ApiRoutesOptions): Fasti
       const part = await request.file();
       if (!part || part.fieldname !== 'file') throw new ApiError(400, 'INVALID_REQUEST', 'the multipart body has no field "file"');
       const stored = await deps.backend.storeUpload(part.file, new VideoInspector(deps.backend.maxUploadBytes), part.filename || 'upload');
-      if (part.file.truncated) throw new ApiError(413, 'UPLOAD_TOO_LARGE', `the upload is larger than the ${deps.backend.maxUploadBytes}-byte limit`);
       const job = deps.jobs.submit({ stored }, part.filename || stored.videoId, detectors);
       reply.code(202).header('location', `/api/v1/jobs/${job.id}`);
       return { jobId: job.id, videoId: stored.videoId };

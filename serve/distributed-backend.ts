@@ -75,11 +75,12 @@ export class DistributedBackend implements AnalysisBackend {
     const key = `uploads/${randomUUID()}/${safeObjectName(fileName)}`;
     const body = new PassThrough();
     // The upload to the bucket starts with the first bytes the inspector lets through.
-    await Promise.all([pipeline(upload, inspector, body), this.bucket.put(key, body)]).catch(async (error: unknown) => {
-      body.destroy();
+    const [piped, stored] = await Promise.allSettled([pipeline(upload, inspector, body), this.bucket.put(key, body)]);
+    if (piped.status === 'rejected' || stored.status === 'rejected') {
       await this.bucket.delete(key).catch(() => undefined);
-      throw error;
-    });
+      // The upload's own refusal (413, 415) before whatever it made the bucket upload say.
+      throw piped.status === 'rejected' ? piped.reason : (stored as PromiseRejectedResult).reason;
+    }
     const inspected = inspector.result();
     this.media.set(inspected.videoId, { key, sizeBytes: inspected.sizeBytes, contentType: inspected.type.contentType });
     return { ...inspected, fileName, location: key };

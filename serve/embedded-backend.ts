@@ -12,7 +12,7 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { VideoReport } from '../aggregator';
-import { LocalStorage, ObjectNotFoundError, type DeepsiftConfig, type Logger, type PipelineMetrics } from '../common';
+import { KeyedLock, LocalStorage, ObjectNotFoundError, type DeepsiftConfig, type Logger, type PipelineMetrics } from '../common';
 import { fetchUrlToTempFile } from '../ingest';
 import { EmbeddedPipeline } from '../cli/embedded-pipeline';
 import { closePipelineModels, loadPipelineModels, type PipelineModels } from '../cli/pipeline-models';
@@ -39,6 +39,8 @@ export class EmbeddedBackend implements AnalysisBackend {
   readonly defaultDetectors: readonly string[];
   readonly maxUploadBytes: number;
   private readonly reports: LocalStorage;
+  /** One analysis of a video at a time: the pipeline keys its work (and its waiting report) by video. */
+  private readonly perVideo = new KeyedLock();
 
   private constructor(
     private readonly config: DeepsiftConfig,
@@ -86,8 +88,10 @@ export class EmbeddedBackend implements AnalysisBackend {
     else if ('url' in source) stored = await this.download(source.url);
     else throw new ApiError(400, 'S3_NOT_AVAILABLE', 'the embedded back end reads uploads and http(s) URLs; s3:// sources need `deepsift serve --distributed`');
     hooks.onVideoId(stored.videoId);
-    hooks.onStage('analysis');
-    return this.pipeline.analyse({ uri: stored.fileName, path: stored.location }, detectors);
+    return this.perVideo.run(stored.videoId, () => {
+      hooks.onStage('analysis');
+      return this.pipeline.analyse({ uri: stored.fileName, path: stored.location }, detectors);
+    });
   }
 
   async readReport(videoId: string): Promise<VideoReport | undefined> {

@@ -102,6 +102,21 @@ describe('deepsift serve --distributed', () => {
     expect(report.source.uri).toBe(`s3://${deployment.s3.bucket}/${key}`);
   });
 
+  it('refuses a non-video (415) and keeps nothing of it in the bucket', async () => {
+    const keys = async () => {
+      const found: string[] = [];
+      for await (const object of deployment.bucket.list('uploads/')) found.push(object.key);
+      return found.sort();
+    };
+    const before = await keys();
+    const form = new FormData();
+    form.append('file', new Blob(['not a video at all\n'.repeat(1000)]), 'clip.mp4');
+    const response = await fetch(`${server.url}/api/v1/videos`, { method: 'POST', body: form, headers: auth });
+    expect(response.status).toBe(415);
+    expect(await response.json()).toMatchObject({ code: 'NOT_A_VIDEO' });
+    expect(await keys()).toEqual(before);
+  });
+
   it('still refuses requests without a key', async () => {
     const response = await fetch(`${server.url}/api/v1/jobs`);
     expect(response.status).toBe(401);
