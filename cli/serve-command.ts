@@ -4,6 +4,7 @@ import { startServer, type RunningServer } from '../serve/start-server';
 import { CliError, EXIT } from './exit-codes';
 import { DEEPSIFT_VERSION } from './version';
 
+/** The flags of `deepsift serve`. */
 export interface ServeCommandOptions {
   host?: string;
   port?: string;

@@ -37,6 +37,7 @@ export interface MediaSource {
   open(start: number, end: number): Promise<Readable>;
 }
 
+/** What analyses videos for the API: stores uploads, runs analyses, reads reports and media. */
 export interface AnalysisBackend {
   readonly kind: 'embedded' | 'distributed';
   /** Detectors a job may ask for. */

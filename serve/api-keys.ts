@@ -20,6 +20,7 @@ export interface ApiKeyIdentity {
   keyId: string;
 }
 
+/** The server's API keys, as digests. */
 export class ApiKeyStore {
   private constructor(private readonly digests: Buffer[]) {}
 

@@ -19,6 +19,7 @@ import { requestKeyId, requireApiKey } from './request-auth';
 import { checkRemoteUri } from './remote-uri';
 import { VideoInspector } from './video-inspector';
 
+/** What the routes work with. */
 export interface ApiRoutesDeps {
   backend: AnalysisBackend;
   jobs: JobService;
@@ -28,6 +29,7 @@ export interface ApiRoutesDeps {
   mediaLinks: MediaLinks;
 }
 
+/** Limits and rules of the routes. */
 export interface ApiRoutesOptions {
   rateLimitPerMinute: number;
   allowPrivateUrls: boolean;

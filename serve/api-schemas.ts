@@ -16,6 +16,7 @@ export const errorSchema = {
   },
 } as const;
 
+/** A job as `GET /api/v1/jobs/:id` answers it (see JobView). */
 export const jobSchema = {
   $id: 'Job',
   type: 'object',
@@ -39,6 +40,7 @@ export const jobSchema = {
   },
 } as const;
 
+/** The 202 answer to a submission. */
 export const acceptedSchema = {
   $id: 'Accepted',
   type: 'object',
@@ -49,6 +51,7 @@ export const acceptedSchema = {
   },
 } as const;
 
+/** One detector of `GET /api/v1/detectors`. */
 export const detectorSchema = {
   $id: 'Detector',
   type: 'object',
@@ -79,6 +82,7 @@ export const detectorsQuerySchema = {
   },
 } as const;
 
+/** `:videoId` in a route: a lower-case hex SHA-256. */
 export const videoIdParamsSchema = {
   type: 'object',
   required: ['videoId'],

@@ -20,6 +20,7 @@ import type { VideoInspector } from './video-inspector';
 /** How often a waiting job looks for its report in the bucket, besides the announcement. */
 export const DEFAULT_REPORT_POLL_INTERVAL_MS = 5_000;
 
+/** Limits of the distributed back end. */
 export interface DistributedBackendOptions {
   maxUploadBytes: number;
   reportPollIntervalMs?: number;
@@ -29,6 +30,7 @@ interface Waiter {
   resolve(announcement: ReportAnnouncement): void;
 }
 
+/** A running deployment as the API's back end; `create` connects to its broker and bucket. */
 export class DistributedBackend implements AnalysisBackend {
   readonly kind = 'distributed';
   readonly acceptsS3 = true;

@@ -21,17 +21,20 @@ import type { AnalysisBackend, AnalysisHooks, AnalysisSource, MediaSource, Store
 import { VideoInspector } from './video-inspector';
 import { contentTypeOfExtension, isVideoId } from './media-types';
 
+/** Logging and metrics of the embedded pipeline. */
 export interface EmbeddedBackendDeps {
   logger: Logger;
   metrics: PipelineMetrics;
 }
 
+/** Where the embedded back end keeps uploads and reports, and its upload cap. */
 export interface EmbeddedBackendOptions {
   uploadDir: string;
   reportsDir: string;
   maxUploadBytes: number;
 }
 
+/** The pipeline in this process as the API's back end; `create` loads the models and starts it. */
 export class EmbeddedBackend implements AnalysisBackend {
   readonly kind = 'embedded';
   readonly acceptsS3 = false;

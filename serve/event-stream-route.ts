@@ -10,6 +10,7 @@ import type { JobService } from './job-service';
 /** Seconds between keep-alive comments. */
 export const EVENT_STREAM_KEEPALIVE_MS = 15_000;
 
+/** Adds `GET /events` to the API scope. */
 export function registerEventStreamRoute(
   app: FastifyInstance,
   deps: { jobs: JobService; authenticated: (request: FastifyRequest, reply: FastifyReply) => Promise<void> },

@@ -43,6 +43,7 @@ export interface ReportEvent {
 /** Most recent jobs kept. */
 export const DEFAULT_MAX_JOBS = 1000;
 
+/** The jobs of this server, their analyses and their events. */
 export class JobService {
   private readonly jobs = new Map<string, JobView>();
   private readonly inFlight = new Map<string, Promise<VideoReport>>();

@@ -8,6 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 /** How long a media link works. */
 export const DEFAULT_MEDIA_LINK_TTL_MS = 60 * 60_000;
 
+/** Signs and checks media link tokens. */
 export class MediaLinks {
   constructor(
     private readonly secret: Buffer = randomBytes(32),

@@ -11,6 +11,7 @@ import { commonErrorResponses, videoIdParamsSchema } from './api-schemas';
 import { parseByteRange } from './byte-range';
 import type { MediaLinks } from './media-links';
 
+/** What the media routes work with. */
 export interface MediaRouteDeps {
   backend: AnalysisBackend;
   keys: ApiKeyStore | undefined;
@@ -18,6 +19,7 @@ export interface MediaRouteDeps {
   authenticated: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
+/** Adds `GET /videos/:videoId` and `GET /videos/:videoId/media` to the API scope. */
 export function registerMediaRoutes(app: FastifyInstance, deps: MediaRouteDeps): void {
   app.get('/videos/:videoId', {
     preValidation: deps.authenticated,

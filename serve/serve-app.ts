@@ -23,6 +23,7 @@ import { MediaLinks } from './media-links';
 /** Largest JSON body (POST /api/v1/jobs). */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
 
+/** What the server works with. */
 export interface ServeAppDeps {
   backend: AnalysisBackend;
   jobs: JobService;
@@ -32,6 +33,7 @@ export interface ServeAppDeps {
   mediaLinks?: MediaLinks;
 }
 
+/** The server's limits and settings. */
 export interface ServeAppOptions {
   rateLimitPerMinute: number;
   /** Origins allowed by CORS; CORS is off when undefined. */

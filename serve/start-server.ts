@@ -15,6 +15,7 @@ import { buildServeApp } from './serve-app';
 import { DistributedBackend } from './distributed-backend';
 import { EmbeddedBackend } from './embedded-backend';
 
+/** How to start: which back end, with or without authentication. */
 export interface StartServerOptions {
   distributed: boolean;
   /** `--no-auth`: allowed only when listening on loopback. */

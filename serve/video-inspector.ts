@@ -15,6 +15,7 @@ export interface InspectedVideo {
   type: SniffedType;
 }
 
+/** Sniffs, caps and hashes an upload as it streams through. */
 export class VideoInspector extends Transform {
   private readonly hash = createHash('sha256');
   private sizeBytes = 0;
