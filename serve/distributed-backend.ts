@@ -7,13 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ReportAnnouncement, VideoReport } from '../aggregator';
 import { ObjectNotFoundError, S3Storage, s3StorageOptionsFromConfig, type DeepsiftConfig, type Logger } from '../common';
-import { CrawlerJobPublisher, parseCrawlerJob } from '../ingest';
+import { parseCrawlerJob } from '../ingest';
 import { ApiError } from './api-error';
 import type { AnalysisBackend, AnalysisHooks, AnalysisSource, MediaSource, StoredVideo } from './analysis-backend';
+import { DeploymentLink } from './deployment-link';
 import { contentTypeOfExtension, isVideoId } from './media-types';
 import type { VideoInspector } from './video-inspector';
 
@@ -40,13 +40,11 @@ export class DistributedBackend implements AnalysisBackend {
   private readonly waiters = new Map<string, Waiter>();
   private readonly media = new Map<string, { key: string; sizeBytes: number; contentType: string }>();
   private readonly rangeClient: S3Client;
+  private link!: DeploymentLink;
   private closed = false;
 
   private constructor(
     private readonly bucket: S3Storage,
-    private readonly publisher: CrawlerJobPublisher,
-    private readonly connection: ChannelModel,
-    private readonly logger: Logger,
     config: DeepsiftConfig,
     private readonly options: DistributedBackendOptions,
   ) {
@@ -66,10 +64,18 @@ export class DistributedBackend implements AnalysisBackend {
   /** Connects to the deployment's broker and bucket and follows its results exchange. */
   static async create(config: DeepsiftConfig, logger: Logger, options: DistributedBackendOptions): Promise<DistributedBackend> {
     const bucket = new S3Storage(s3StorageOptionsFromConfig(config));
-    const publisher = await CrawlerJobPublisher.connect(config.amqpUrl, config.namespace);
-    const connection = await amqp.connect(config.amqpUrl, { clientProperties: { connection_name: `deepsift ${config.namespace} serve` } });
-    const backend = new DistributedBackend(bucket, publisher, connection, logger, config, options);
-    await backend.followResults(await connection.createChannel(), `${config.namespace}.results`);
+    const backend = new DistributedBackend(bucket, config, options);
+    try {
+      backend.link = await DeploymentLink.open({ amqpUrl: config.amqpUrl, namespace: config.namespace }, logger, (announcement) => {
+        const waiter = backend.waiters.get(announcement.correlationId);
+        backend.waiters.delete(announcement.correlationId);
+        waiter?.resolve(announcement);
+      });
+    } catch (error) {
+      bucket.close();
+      backend.rangeClient.destroy();
+      throw error;
+    }
     return backend;
   }
 
@@ -93,7 +99,7 @@ export class DistributedBackend implements AnalysisBackend {
     const job = parseCrawlerJob(JSON.stringify({ schemaVersion: 1, source: jobSource, detectors, correlationId: jobId }), new Set(this.detectors));
     const announced = new Promise<ReportAnnouncement>((resolve) => this.waiters.set(jobId, { resolve }));
     try {
-      await this.publisher.publish(job);
+      await this.link.publish(job);
     } catch (error) {
       this.waiters.delete(jobId);
       throw new ApiError(503, 'DEPLOYMENT_UNAVAILABLE', `the deployment did not take the job: ${(error as Error).message}`, { cause: error });
@@ -148,30 +154,9 @@ export class DistributedBackend implements AnalysisBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.publisher.close();
-    await this.connection.close().catch(() => undefined);
+    await this.link.close();
     this.bucket.close();
     this.rangeClient.destroy();
-  }
-
-  /** An exclusive queue of our own on the results exchange: every announcement, matched by correlation id. */
-  private async followResults(channel: Channel, exchange: string): Promise<void> {
-    await channel.assertExchange(exchange, 'topic', { durable: true });
-    const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-    await channel.bindQueue(queue, exchange, 'report.#');
-    await channel.consume(queue, (message) => {
-      if (!message) return;
-      let announcement: ReportAnnouncement;
-      try {
-        announcement = JSON.parse(message.content.toString()) as ReportAnnouncement;
-      } catch {
-        this.logger.warn('Unreadable announcement on the results exchange.', { exchange });
-        return;
-      }
-      const waiter = this.waiters.get(announcement.correlationId);
-      this.waiters.delete(announcement.correlationId);
-      waiter?.resolve(announcement);
-    }, { noAck: true });
   }
 
   /** The announcement, or the report found in the bucket if the announcement was missed. */

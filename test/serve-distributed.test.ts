@@ -84,9 +84,13 @@ describe('deepsift serve --distributed', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(bytes.subarray(1000, 2000))).toBe(true);
   });
 
-  it('analyses an s3:// URI in the deployment\'s bucket with the detectors asked for', async () => {
+  it('analyses an s3:// URI with the detectors asked for, after the broker dropped every connection', async () => {
     const key = 'incoming-by-api/interview copy.mp4';
     await deployment.bucket.put(key, await readFile(SAMPLE));
+    // The server hears of this job's report only by its announcement (no videoId to look for),
+    // so it must have followed the results exchange again after the outage.
+    expect(deployment.closeBrokerConnections()).toBeGreaterThanOrEqual(2);
+    await eventually(async () => (server.log().includes('Reconnected to the broker.') ? true : undefined), 30_000, 'the server to reconnect');
     const response = await fetch(`${server.url}/api/v1/jobs`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
