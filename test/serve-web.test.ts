@@ -1,6 +1,6 @@
 /**
  * The web app in a real browser (Debian's Chromium, driven by playwright-core) against
- * `deepsift serve` started as a user starts it: refuse a non-video, upload the sample, wait
+ * `deepsift serve` started as a user starts it, with an API key: refuse a non-video, upload the sample, wait
  * for the verdict, read the table, see the chart drawn, click the timeline to seek the player.
  * Screenshots go to DEEPSIFT_SCREENSHOT_DIR when it is set.
  */
@@ -18,6 +18,8 @@ import { makeTempDir, makeTestClip, sharedDir } from './video-fixtures';
 const SAMPLE = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
 const CHROMIUM = process.env.DEEPSIFT_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SCREENSHOTS = process.env.DEEPSIFT_SCREENSHOT_DIR;
+const KEY = 'web-analyst-key-0123456789';
+const auth = { headers: { authorization: `Bearer ${KEY}` } };
 
 jest.setTimeout(240_000);
 
@@ -45,7 +47,7 @@ describe('the web app in Chromium', () => {
     if (!existsSync(path.join(REPO_ROOT, 'dist', 'web', 'index.html'))) throw new Error('dist/web is missing: run `npm run build` first');
     dir = await makeTempDir();
     // A 4 MB cap: the sample (3.3 MB) fits, two copies of it do not.
-    server = await startServeProcess(['--no-auth'], cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn', DEEPSIFT_SERVE_MAX_UPLOAD_BYTES: '4000000' }), dir);
+    server = await startServeProcess([], cliEnv({ DEEPSIFT_LOG_LEVEL: 'warn', DEEPSIFT_SERVE_MAX_UPLOAD_BYTES: '4000000', DEEPSIFT_API_KEYS: KEY }), dir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -60,8 +62,13 @@ describe('the web app in Chromium', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('offers the upload page with the default detectors ticked', async () => {
+  it('asks for the API key, then offers the upload page with the default detectors ticked', async () => {
     await page.goto(server.url);
+    // The server needs a key: the app asks for one and keeps it for the tab.
+    await page.getByTestId('api-key-input').waitFor();
+    await page.getByTestId('api-key-input').fill(KEY);
+    await page.getByTestId('api-key-save').click();
+    await page.getByTestId('job-list-empty').waitFor();
     await page.getByTestId('detector-meso4-df').waitFor();
     expect(await page.getByTestId('detector-meso4-df').isChecked()).toBe(true);
     expect(await page.getByTestId('detector-mesoinception-df').isChecked()).toBe(true);
@@ -96,7 +103,7 @@ describe('the web app in Chromium', () => {
     await page.waitForURL(new RegExp(`#/videos/${videoId}\\?job=`), { timeout: 60_000 });
     const verdict = page.getByTestId('verdict');
     await verdict.waitFor({ timeout: 180_000 });
-    const report = (await (await fetch(`${server.url}/api/v1/reports/${videoId}`)).json()) as VideoReport;
+    const report = (await (await fetch(`${server.url}/api/v1/reports/${videoId}`, auth)).json()) as VideoReport;
     expect(report.status).toBe('done');
     expect((await verdict.textContent())!.trim()).toBe(report.label);
     expect(await page.getByTestId('ensemble-score').textContent()).toBe(`${(report.score! * 100).toFixed(1)} %`);
@@ -152,6 +159,10 @@ describe('the web app in Chromium', () => {
   it('says so when a video has no face', async () => {
     const clip = await makeTestClip(path.join(dir, 'test-pattern.mp4'), { width: 320, height: 240, frames: 20, fps: 10 });
     await page.goto(server.url);
+    // The earlier job is listed, done, with its verdict.
+    await page.getByTestId('job-list').getByText('interview_1080p.mp4').waitFor();
+    expect(await page.getByTestId('job-list').textContent()).toMatch(/done/);
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'upload-page-with-jobs.png'), fullPage: true });
     await page.getByTestId('file-input').setInputFiles(clip);
     await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
     expect((await page.getByTestId('verdict').textContent())!.trim()).toBe('UNKNOWN');
@@ -165,9 +176,10 @@ describe('the web app in Chromium', () => {
     await page.getByTestId('file-input').setInputFiles(truncated);
     await page.getByTestId('verdict').waitFor({ timeout: 120_000 });
     expect((await page.getByTestId('verdict').textContent())!.trim()).toBe('FAILED');
-    const report = (await (await fetch(`${server.url}/api/v1/reports/${(await hashFile(truncated)).sha256}`)).json()) as VideoReport;
+    const report = (await (await fetch(`${server.url}/api/v1/reports/${(await hashFile(truncated)).sha256}`, auth)).json()) as VideoReport;
     expect(report.status).toBe('failed');
     expect(await page.getByTestId('failure').textContent()).toContain(`(${report.error!.code}`);
     expect(await page.getByTestId('failure').textContent()).toMatch(/truncated|cannot be decoded|not a video/);
+    if (SCREENSHOTS) await page.screenshot({ path: path.join(SCREENSHOTS, 'failed-analysis.png'), fullPage: true });
   });
 });
