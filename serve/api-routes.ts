@@ -193,7 +193,7 @@ export function apiRoutes(deps: ApiRoutesDeps, options: ApiRoutesOptions): Fasti
       return report;
     });
 
-    registerMediaRoutes(app, { backend: deps.backend, keys: deps.keys, mediaLinks: deps.mediaLinks, authenticated });
+    registerMediaRoutes(app, { backend: deps.backend, keys: deps.keys, mediaLinks: deps.mediaLinks, authenticated, rateLimitPerMinute: options.rateLimitPerMinute });
     registerEventStreamRoute(app, { jobs: deps.jobs, authenticated });
   };
 }

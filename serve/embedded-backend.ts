@@ -88,7 +88,10 @@ export class EmbeddedBackend implements AnalysisBackend {
   async analyse(source: AnalysisSource, detectors: string[], _jobId: string, hooks: AnalysisHooks): Promise<VideoReport> {
     let stored: StoredVideo;
     if ('stored' in source) stored = source.stored;
-    else if ('url' in source) stored = await this.download(source.url);
+    else if ('url' in source) {
+      hooks.onStage('download');
+      stored = await this.download(source.url);
+    }
     else throw new ApiError(400, 'S3_NOT_AVAILABLE', 'the embedded back end reads uploads and http(s) URLs; s3:// sources need `deepsift serve --distributed`');
     hooks.onVideoId(stored.videoId);
     return this.perVideo.run(stored.videoId, () => {

@@ -17,6 +17,8 @@ export interface MediaRouteDeps {
   keys: ApiKeyStore | undefined;
   mediaLinks: MediaLinks;
   authenticated: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** The API's rate limit; the media route allows ten times as many (a player seeks with range requests). */
+  rateLimitPerMinute: number;
 }
 
 /** Adds `GET /videos/:videoId` and `GET /videos/:videoId/media` to the API scope. */
@@ -52,6 +54,7 @@ export function registerMediaRoutes(app: FastifyInstance, deps: MediaRouteDeps):
   });
 
   app.get('/videos/:videoId/media', {
+    config: { rateLimit: { max: 10 * deps.rateLimitPerMinute, timeWindow: 60_000 } },
     preValidation: async (request, reply) => {
       const { videoId } = request.params as { videoId: string };
       const token = (request.query as { token?: string }).token;
