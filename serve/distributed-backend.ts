@@ -104,7 +104,7 @@ export class DistributedBackend implements AnalysisBackend {
       this.waiters.delete(jobId);
       throw new ApiError(503, 'DEPLOYMENT_UNAVAILABLE', `the deployment did not take the job: ${(error as Error).message}`, { cause: error });
     }
-    hooks.onStage('queued');
+    hooks.onStage('analysis');
     const videoId = 'stored' in source ? source.stored.videoId : undefined;
     const announcement = await this.awaitReport(jobId, announced, videoId);
     hooks.onVideoId(announcement.videoId);
