@@ -129,6 +129,7 @@ export class EmbeddedPipeline {
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
       ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
       deadlineMs: config.decodeDeadlineMs,
+      executionProviders: config.executionProviders,
       // Raw in memory, unless asked for: then scan shows what an encoding does to the scores.
       frameEncoding: config.frameEncoding === undefined ? undefined : { encoding: config.frameEncoding, jpegQuality: Math.min(100, config.frameJpegQuality) },
     });
@@ -177,6 +178,17 @@ export class EmbeddedPipeline {
       );
     }
     return Promise.race([Promise.all(pending), this.broken]);
+  }
+
+  /**
+   * Analyses one input with `detectors` (a subset of those loaded), even when the same bytes
+   * were analysed before in this process; resolves with its report. For `deepsift serve`,
+   * which keeps one analysis per video in flight.
+   */
+  async analyse(input: LocalInput, detectors: string[] = this.config.detectors): Promise<VideoReport> {
+    const { logger, metrics } = this.deps;
+    const ingested = await new LocalIngest({ transport: this.transport, logger, metrics }, detectors).submit(input);
+    return new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve));
   }
 
   /** Stops every stage and releases the transport. Idempotent. */

@@ -8,6 +8,7 @@ import { CliError, EXIT } from './exit-codes';
 import { runEval } from './eval-command';
 import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
+import { runServe } from './serve-command';
 import { runSubmit } from './submit-command';
 import { runWorker, WORKER_STAGES } from './worker-command';
 import { quietAwsSdkNodeWarning } from './node-support';
@@ -99,6 +100,17 @@ function buildProgram(): Command {
     .option('--correlation-id <id>', 'your id, echoed in the report and its announcement')
     .action(async (video: string, opts: { detectors?: string; priority?: string; correlationId?: string }) => {
       process.exitCode = await runSubmit(video, opts);
+    });
+
+  program
+    .command('serve')
+    .description('Serve the HTTP API and the web app, on the embedded pipeline or (--distributed) a running deployment.')
+    .option('--host <address>', 'address to listen on [DEEPSIFT_SERVE_HOST, default 127.0.0.1]')
+    .option('--port <port>', 'port to listen on, 0 for any free one [DEEPSIFT_SERVE_PORT, default 8080]')
+    .option('--no-auth', 'no API keys (allowed only on loopback)')
+    .option('--distributed', 'publish jobs to the running deployment (RabbitMQ, S3) instead of analysing in this process', false)
+    .action(async (opts: { host?: string; port?: string; auth: boolean; distributed: boolean }) => {
+      process.exitCode = await runServe(opts);
     });
 
   const weights = program.command('weights').description('Manage model weights: fetch, list, show, verify.');

@@ -1,4 +1,4 @@
-import { MemoryStorage } from '../common';
+import { createSilentLogger, InfrastructureError, MemoryStorage, WorkerHealth } from '../common';
 import { deploymentQueues, workerReadiness, type WorkerHealthState } from './worker-health';
 
 describe('worker readiness', () => {
@@ -16,7 +16,7 @@ describe('worker readiness', () => {
     report = await readiness.run();
     expect(report).toEqual({
       ok: true,
-      checks: { broker: { ok: true }, storage: { ok: true }, models: { ok: true, reason: 'ultraface-rfb-640' }, consumers: { ok: true } },
+      checks: { broker: { ok: true }, storage: { ok: true }, models: { ok: true, reason: 'ultraface-rfb-640' }, consumers: { ok: true }, dependencies: { ok: true } },
     });
 
     transport.connected = false;
@@ -24,6 +24,19 @@ describe('worker readiness', () => {
     report = await readiness.run();
     expect(report.checks.broker).toEqual({ ok: false, reason: 'no connection to the broker; reconnecting' });
     expect(report.checks.consumers).toEqual({ ok: false, reason: 'shutting down: consumers cancelled' });
+  });
+
+  it('is not ready while a dependency a handler found broken is down, or a consumer restarts', async () => {
+    const dependencies = new WorkerHealth({ probes: {}, probeIntervalMs: 60_000, giveUpAfterMs: 60_000, onGiveUp: () => undefined, logger: createSilentLogger() });
+    const transport = { connected: true, consumersActive: true };
+    const readiness = workerReadiness({ transport, storage: new MemoryStorage(), dependencies }, { phase: 'running', models: [] });
+    expect((await readiness.run()).ok).toBe(true);
+    dependencies.reportDown(new InfrastructureError('ffmpeg', 'spawn ffmpeg ENOENT'));
+    transport.consumersActive = false;
+    const report = await readiness.run();
+    expect(report.checks.dependencies).toEqual({ ok: false, reason: 'taking no work: ffmpeg (spawn ffmpeg ENOENT)' });
+    expect(report.checks.consumers).toEqual({ ok: false, reason: 'a consumer is restarting' });
+    dependencies.close();
   });
 
   it('reports the store\'s error when the bucket does not answer', async () => {

@@ -104,6 +104,7 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
     decoderThreads: decoderThreadsFor(concurrency),
     ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
     deadlineMs: config.decodeDeadlineMs,
+    executionProviders: config.executionProviders,
     releaseFramesAfterHandOff: ctx.frames !== undefined,
     // Frames for a face cropper elsewhere cross the bucket: encoded, not 6 MB of raw RGB each.
     frameEncoding: ctx.frames === undefined ? { encoding: config.frameEncoding ?? 'jpeg', jpegQuality: Math.min(100, config.frameJpegQuality) } : undefined,

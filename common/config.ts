@@ -42,6 +42,12 @@ export const DEFAULT_DELIVERY_LIMIT = 5;
 export const DEFAULT_DECODE_DEADLINE_MS = 10 * 60_000;
 export const DEFAULT_STAGE_DEADLINE_MS = 5 * 60_000;
 export const DEFAULT_DEPENDENCY_GIVE_UP_MS = 2 * 60_000;
+export const DEFAULT_SERVE_HOST = '127.0.0.1';
+export const DEFAULT_SERVE_PORT = 8080;
+export const DEFAULT_SERVE_RATE_LIMIT_PER_MINUTE = 120;
+export const DEFAULT_SERVE_MAX_UPLOAD_BYTES = DEFAULT_MAX_VIDEO_BYTES;
+export const DEFAULT_SERVE_UPLOAD_DIR = 'deepsift-uploads';
+export const DEFAULT_SERVE_REPORTS_DIR = 'deepsift-reports';
 
 /** Per-video aggregation of face scores (see aggregator/aggregation.ts). */
 export type AggregationName = 'track-max' | 'confident';
@@ -110,6 +116,21 @@ export interface DeepsiftConfig {
    */
   frameEncoding: 'raw' | 'jpeg' | 'png' | undefined;
   frameJpegQuality: number;
+  /** `deepsift serve`: address to listen on. */
+  serveHost: string;
+  serveTcpPort: number;
+  /** `deepsift serve`: file of API keys, one per line. */
+  apiKeysFile: string | undefined;
+  /** `deepsift serve`: API keys given directly (comma-separated). */
+  apiKeys: string[] | undefined;
+  serveRateLimitPerMinute: number;
+  serveMaxUploadBytes: number;
+  /** `deepsift serve`: origins allowed by CORS; none (CORS off) when undefined. */
+  serveCorsOrigins: string[] | undefined;
+  /** `deepsift serve` (embedded): where uploaded videos are kept. */
+  serveUploadDir: string;
+  /** `deepsift serve` (embedded): where reports are written. */
+  serveReportsDir: string;
 }
 
 type Parser = (raw: string) => unknown;
@@ -124,8 +145,8 @@ export interface ConfigOption {
   unit: string;
   description: string;
   parse: Parser;
-  /** `scan` takes the option as a flag too; worker-only options are read from the environment. */
-  scope: 'all' | 'worker';
+  /** `scan` takes the option as a flag too; worker-only and serve-only options are read from the environment. */
+  scope: 'all' | 'worker' | 'serve';
 }
 
 class ConfigError extends Error {
@@ -219,6 +240,15 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'frameEncoding', env: 'DEEPSIFT_FRAME_ENCODING', flag: 'frame-encoding', defaultValue: undefined, unit: 'name', description: 'How sampled frames are stored: jpeg, png (lossless) or raw RGB. Default: jpeg for a frame extractor running apart from the face cropper (frames cross the bucket), raw in memory (scan, the decode group); set on scan, it shows what the encoding does to the scores.', parse: oneOf('jpeg', 'png', 'raw'), scope: 'all' },
   { key: 'frameJpegQuality', env: 'DEEPSIFT_FRAME_JPEG_QUALITY', flag: 'frame-jpeg-quality', defaultValue: 95, unit: 'quality', description: 'JPEG quality of encoded frames (1–100).', parse: integer(1), scope: 'all' },
   { key: 'allowPrivateUrls', env: 'DEEPSIFT_ALLOW_PRIVATE_URLS', flag: 'allow-private-urls', defaultValue: false, unit: 'boolean', description: 'Let URL jobs fetch from loopback and private addresses.', parse: boolean, scope: 'worker' },
+  { key: 'serveHost', env: 'DEEPSIFT_SERVE_HOST', flag: 'host', defaultValue: DEFAULT_SERVE_HOST, unit: 'address', description: 'Address `deepsift serve` listens on (`--host`).', parse: text, scope: 'serve' },
+  { key: 'serveTcpPort', env: 'DEEPSIFT_SERVE_PORT', flag: 'port', defaultValue: DEFAULT_SERVE_PORT, unit: 'TCP port', description: 'Port `deepsift serve` listens on (`--port`; 0 picks a free one).', parse: integer(0), scope: 'serve' },
+  { key: 'apiKeysFile', env: 'DEEPSIFT_API_KEYS_FILE', flag: 'api-keys-file', defaultValue: undefined, unit: 'path', description: 'File of API keys (bearer tokens), one per line (`#` comments); keys are hashed in memory.', parse: text, scope: 'serve' },
+  { key: 'apiKeys', env: 'DEEPSIFT_API_KEYS', flag: 'api-keys', defaultValue: undefined, unit: 'keys', description: 'API keys given directly, comma-separated (at least 16 characters each).', parse: list, scope: 'serve' },
+  { key: 'serveRateLimitPerMinute', env: 'DEEPSIFT_SERVE_RATE_LIMIT', flag: 'rate-limit', defaultValue: DEFAULT_SERVE_RATE_LIMIT_PER_MINUTE, unit: 'requests per minute', description: 'API requests per minute per key (per address without auth); more are answered 429.', parse: integer(1), scope: 'serve' },
+  { key: 'serveMaxUploadBytes', env: 'DEEPSIFT_SERVE_MAX_UPLOAD_BYTES', flag: 'max-upload-bytes', defaultValue: DEFAULT_SERVE_MAX_UPLOAD_BYTES, unit: 'bytes', description: 'Largest upload; larger ones are answered 413.', parse: integer(1), scope: 'serve' },
+  { key: 'serveCorsOrigins', env: 'DEEPSIFT_SERVE_CORS_ORIGINS', flag: 'cors-origins', defaultValue: undefined, unit: 'origins', description: 'Origins allowed to call the API from a browser (comma-separated); CORS is off when unset.', parse: list, scope: 'serve' },
+  { key: 'serveUploadDir', env: 'DEEPSIFT_SERVE_UPLOAD_DIR', flag: 'upload-dir', defaultValue: DEFAULT_SERVE_UPLOAD_DIR, unit: 'path', description: 'Folder for uploaded videos (embedded back end), as `<videoId>.<ext>`.', parse: text, scope: 'serve' },
+  { key: 'serveReportsDir', env: 'DEEPSIFT_SERVE_REPORTS_DIR', flag: 'reports-dir', defaultValue: DEFAULT_SERVE_REPORTS_DIR, unit: 'path', description: 'Folder for reports (embedded back end), as `<videoId>.json`.', parse: text, scope: 'serve' },
 ];
 
 /**
@@ -249,7 +279,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv, flags: Record<string, stri
 export function configTableMarkdown(): string {
   const rows = CONFIG_OPTIONS.map((o) => {
     const value = o.defaultValue === undefined ? '—' : Array.isArray(o.defaultValue) ? o.defaultValue.join(',') : String(o.defaultValue);
-    const flag = o.scope === 'all' ? `\`--${o.flag}\`` : '(workers)';
+    const flag = o.scope === 'all' ? `\`--${o.flag}\`` : o.scope === 'serve' ? '(serve)' : '(workers)';
     return `| \`${o.env}\` | ${flag} | \`${value}\` | ${o.unit} | ${o.description} |`;
   });
   return ['| Variable | `scan` flag | Default | Unit | Meaning |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');

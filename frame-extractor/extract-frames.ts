@@ -53,6 +53,11 @@ export interface ExtractFramesOptions {
   decoderThreads?: number;
   /** Where frame buffers come from (e.g. a pool); a new buffer per frame by default. */
   allocate?: (sizeBytes: number) => Buffer;
+  /**
+   * Decode on the GPU (`-hwaccel cuda`: NVDEC, frames copied back for the filters); see
+   * `decodePath`. ffmpeg falls back to software decoding for a stream NVDEC cannot take.
+   */
+  hwaccel?: 'cuda';
 }
 
 /**
@@ -89,7 +94,7 @@ export async function* extractFrames(
   const executable = (options.ffmpegPaths ?? DEFAULT_FFMPEG_PATHS).ffmpegPath;
 
   const selection = sparse ? { skipNonReference: true, filter: timeSelectFilter(sampleTimes(probe.durationSeconds, wanted)) } : { skipNonReference: false, filter: selectFilter(indices) };
-  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0));
+  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel));
   const exited = waitForExit(child, executable);
   // Awaited after the output is read; this only keeps an early return from leaving it unhandled.
   exited.catch(() => undefined);
@@ -133,6 +138,7 @@ function ffmpegArgs(
   frameCount: number,
   limits: VideoLimits,
   decoderThreads: number,
+  hwaccel: 'cuda' | undefined,
 ): string[] {
   const filters = [
     // Timestamps from 0, so that sampling times do not depend on the container's start time.
@@ -153,6 +159,7 @@ function ffmpegArgs(
     // A container that lies about its duration still cannot make us decode past the limit.
     '-t', String(limits.maxDurationSeconds),
     '-threads', String(decoderThreads),
+    ...(hwaccel ? ['-hwaccel', hwaccel] : []),
     ...(selection.skipNonReference ? ['-skip_frame', 'noref'] : []),
     ...safeInputArgs(filePath, limits),
     '-map', `0:${probe.streamIndex}`,

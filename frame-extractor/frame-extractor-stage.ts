@@ -25,6 +25,7 @@ import {
   workPrefix,
 } from '../common';
 import { extractFrames } from './extract-frames';
+import { decodePath } from './decode-path';
 import { encodeFrame, frameExtension, type FrameEncodingOptions } from './frame-encoding';
 import { FRAME_EXTRACTOR_TEMP_OWNER, openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
@@ -52,6 +53,8 @@ export interface FrameExtractorOptions {
   releaseFramesAfterHandOff?: boolean;
   /** How frames are stored (frames that cross the bucket are worth encoding); raw by default. */
   frameEncoding?: FrameEncodingOptions;
+  /** ONNX Runtime's execution providers: with CUDA first, videos are decoded on the GPU when ffmpeg can. */
+  executionProviders?: readonly string[];
   /** Where videos from the bucket are copied for ffmpeg; the system's temporary folder by default. */
   tempDir?: string;
 }
@@ -72,14 +75,18 @@ const RAW_FRAMES: FrameEncodingOptions = { encoding: 'raw', jpegQuality: 95 };
 
 export class FrameExtractorStage {
   private subscription: Subscription | undefined;
+  private hwaccel: 'cuda' | undefined;
 
   constructor(
     private readonly deps: FrameExtractorDeps,
     private readonly options: FrameExtractorOptions,
   ) {}
 
-  /** Removes what killed extractors left in the temporary folder, then starts consuming. */
+  /** Removes what killed extractors left in the temporary folder, chooses the decoding path, then starts consuming. */
   async start(): Promise<void> {
+    const path = await decodePath(this.options.ffmpegPaths?.ffmpegPath ?? 'ffmpeg', this.options.executionProviders ?? []);
+    this.hwaccel = path.hwaccel;
+    this.deps.logger.info('Decoding path chosen.', { stage: 'frame-extractor', path: path.hwaccel ?? 'cpu', reason: path.reason });
     const removed = await removeStaleTempFolders(FRAME_EXTRACTOR_TEMP_OWNER, this.options.tempDir ?? os.tmpdir());
     if (removed.length > 0) this.deps.logger.info('Removed temporary folders of stopped frame extractors.', { stage: 'frame-extractor', folders: removed });
     this.subscription = await consumeAsStage(this.deps, 'frame-extractor', QUEUES.frameExtractor, ['video.job'], (e, log, d) => this.handle(e, log, d.signal), {
@@ -109,7 +116,7 @@ export class FrameExtractorStage {
       });
       probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths, signal });
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
-      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal })) {
+      for await (const frame of extractFrames(local.path, probe, { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal, hwaccel: this.hwaccel })) {
         const sampleIndex = frames.length;
         const encoding = this.options.frameEncoding ?? RAW_FRAMES;
         const key = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex, frameExtension(encoding.encoding));

@@ -169,7 +169,7 @@ describe('Prometheus and Grafana against running workers', () => {
       const ready = await fetch(`http://127.0.0.1:${ports[stage]}/readyz`);
       const body = (await ready.json()) as { status: string; checks: Record<string, { ok: boolean }> };
       expect({ stage, status: ready.status, body: body.status }).toEqual({ stage, status: 200, body: 'ok' });
-      expect(Object.keys(body.checks).sort()).toEqual(['broker', 'consumers', 'models', 'storage']);
+      expect(Object.keys(body.checks).sort()).toEqual(['broker', 'consumers', 'dependencies', 'models', 'storage']);
     }
   });
 
