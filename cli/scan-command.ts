@@ -8,15 +8,13 @@ import {
   ConfigError,
   createLogger,
   LocalStorage,
-  PipelineMetrics,
   resolveConfig,
-  startMetricsServer,
   type DeepsiftConfig,
-  type MetricsServer,
 } from '../common';
 import { calibrationMismatches, readCalibrationFile } from '../aggregator';
 import { expandLocalInputs, VIDEO_EXTENSIONS, type SkippedEntry } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
+import { startCommandMetrics } from './command-metrics';
 import { CliError, EXIT } from './exit-codes';
 import { closePipelineModels, loadPipelineModels, type PipelineModels } from './pipeline-models';
 import { summaryTable } from './summary-table';
@@ -56,13 +54,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   for (const entry of skipped) logger.warn('Entry skipped.', { stage: 'ingest', uri: entry.uri, reason: entry.reason });
   if (inputs.length === 0) throw new CliError(noVideosMessage(names, skipped), EXIT.usage);
 
-  const metrics = new PipelineMetrics();
-  metrics.collectProcessMetrics();
-  let metricsServer: MetricsServer | undefined;
-  if (config.metricsPort !== undefined) {
-    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
-    logger.info('Serving metrics.', { port: metricsServer.port });
-  }
+  const { metrics, metricsServer } = await startCommandMetrics(config, logger);
 
   const outDir = path.resolve(options.out);
   try {

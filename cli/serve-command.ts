@@ -1,6 +1,7 @@
 /** `deepsift serve`: the HTTP API and web app, until SIGINT or SIGTERM. */
-import { ConfigError, createLogger, PipelineMetrics, resolveConfig, startMetricsServer, type DeepsiftConfig, type MetricsServer } from '../common';
+import { ConfigError, createLogger, resolveConfig, type DeepsiftConfig } from '../common';
 import { startServer, type RunningServer } from '../serve/start-server';
+import { startCommandMetrics } from './command-metrics';
 import { CliError, EXIT } from './exit-codes';
 import { DEEPSIFT_VERSION } from './version';
 
@@ -22,13 +23,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
     throw error;
   }
   const logger = createLogger({ level: config.logLevel });
-  const metrics = new PipelineMetrics();
-  metrics.collectProcessMetrics();
-  let metricsServer: MetricsServer | undefined;
-  if (config.metricsPort !== undefined) {
-    metricsServer = await startMetricsServer(metrics.registry, config.metricsPort);
-    logger.info('Serving metrics.', { port: metricsServer.port });
-  }
+  const { metrics, metricsServer } = await startCommandMetrics(config, logger);
   let server: RunningServer;
   try {
     server = await startServer(config, { logger, metrics }, { distributed: options.distributed, noAuth: !options.auth, version: DEEPSIFT_VERSION });
