@@ -7,7 +7,7 @@ import type { DeepsiftConfig, Logger } from '../common';
 import type { ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
-import { ensureModel, getManifest, type EnsuredModel, type ModelManifest, type WeightsOptions } from '../weights';
+import { ensureModel, getManifest, type EnsuredModel, type ImageModelManifest, type WeightsOptions } from '../weights';
 import { DEEPSIFT_VERSION } from './version';
 
 export interface PipelineModels {
@@ -97,21 +97,23 @@ export async function closePipelineModels(models: PipelineModels): Promise<void>
 }
 
 /** The manifests of the named deepfake detectors (no weights needed). */
-export async function detectorManifests(names: string[]): Promise<Map<string, ModelManifest>> {
+export async function detectorManifests(names: string[]): Promise<Map<string, ImageModelManifest>> {
   const manifests = await Promise.all(names.map((name) => getManifest(name)));
+  const detectors = new Map<string, ImageModelManifest>();
   for (const manifest of manifests) {
     if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
+    detectors.set(manifest.name, manifest);
   }
-  return new Map(manifests.map((m) => [m.name, m]));
+  return detectors;
 }
 
 /** The crop a detector takes: its input size, and the configured margin or its manifest's. */
-export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): CropSpec {
+export function cropSpecOf(config: DeepsiftConfig, manifest: ImageModelManifest): CropSpec {
   return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };
 }
 
 /** How reports are built: thresholds and aggregation from the manifests unless configured. */
-export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ModelManifest>): ReportSettings {
+export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ImageModelManifest>): ReportSettings {
   return {
     verdictThreshold: config.verdictThreshold,
     framesRequested: config.framesPerVideo,

@@ -1,12 +1,15 @@
 /** Public API of the weights module: manifests, the model registry, and the fetcher/cache. */
 export type {
+  ImageModelManifest,
   ManifestConverter,
   ManifestFile,
   ManifestInput,
   ManifestOutput,
+  ManifestSequenceInput,
   ModelCard,
   ModelKind,
   ModelManifest,
+  TemporalDetectorManifest,
 } from './manifest';
 export { validateManifest } from './manifest-validator';
 export { defaultModelsDir, getManifest, loadManifests, packageRoot, pickManifest } from './manifest-registry';

@@ -3,8 +3,11 @@
  * where its files come from, how to turn them into an ONNX graph, and how to feed it.
  */
 
-/** What a model does in the pipeline. */
-export type ModelKind = 'face-detector' | 'deepfake-detector';
+/**
+ * What a model does in the pipeline: `deepfake-detector` scores face crops,
+ * `temporal-detector` scores sequences of facial landmarks (LRNet).
+ */
+export type ModelKind = 'face-detector' | 'deepfake-detector' | 'temporal-detector';
 
 /** One upstream file of a model, byte-for-byte as published. */
 export interface ManifestFile {
@@ -27,6 +30,10 @@ export type ManifestConverter =
       name: 'mesonet-keras-h5';
       /** MesoNet architecture the weights belong to. */
       architecture: 'meso4' | 'mesoinception4';
+    }
+  | {
+      /** Reads LRNet's two PyTorch checkpoints (g1, g2, in that order) into one graph (weights/converters/lrnet). */
+      name: 'lrnet-pytorch';
     }
   | {
       /**
@@ -54,6 +61,23 @@ export interface ManifestInput {
   dynamicBatch: boolean;
 }
 
+/**
+ * The input of a temporal detector: blocks of consecutive frames of one face's 68 landmarks
+ * (iBUG 300-W order), [N, blockFrames, 136], x then y per point.
+ */
+export interface ManifestSequenceInput {
+  /** Input tensor name in the ONNX graph. */
+  name: string;
+  kind: 'landmark-blocks';
+  /** Frames per block. */
+  blockFrames: number;
+  /**
+   * Coordinate space: `lrnet-400` is LRNet's, points in a square face crop scaled to 400×400
+   * (1.2 × the landmarks' larger side), calibrated, then mapped to [−1, 1] as (p − 200) / 200.
+   */
+  coordinates: 'lrnet-400';
+}
+
 /** What a deepfake detector's output means. */
 export interface ManifestOutput {
   /** Output tensor name in the ONNX graph. */
@@ -72,24 +96,38 @@ export interface ModelCard {
   limits: string[];
 }
 
-/** One model, as described by `weights/models/<name>.json`. */
-export interface ModelManifest {
+/** One model, as described by `weights/models/<name>.json`: an image model or a temporal detector. */
+export type ModelManifest = ImageModelManifest | TemporalDetectorManifest;
+
+/** The fields every manifest has. */
+interface ManifestCommon {
   name: string;
-  kind: ModelKind;
   description: string;
   files: ManifestFile[];
   /** Present when the upstream files are not ONNX and must be converted. */
   converter?: ManifestConverter;
   /** File name (in the cache) of the ONNX graph to load: an upstream file or the converter's output. */
   onnxFile: string;
+  /** Default decision threshold on the model's score (P(fake) or face confidence). */
+  threshold: number;
+  card: ModelCard;
+}
+
+/** A temporal detector (LRNet): scores blocks of landmark frames; its output is P(fake) per block. */
+export interface TemporalDetectorManifest extends ManifestCommon {
+  kind: 'temporal-detector';
+  input: ManifestSequenceInput;
+  output: ManifestOutput;
+}
+
+/** A model that reads images: a face detector or a face-crop deepfake detector. */
+export interface ImageModelManifest extends ManifestCommon {
+  kind: 'face-detector' | 'deepfake-detector';
   input: ManifestInput;
   /** Deepfake detectors only. */
   output?: ManifestOutput;
-  /** Default decision threshold on the model's score (P(fake) or face confidence). */
-  threshold: number;
   /** Deepfake detectors only: the default per-video aggregation. */
   aggregation?: 'track-max' | 'confident';
   /** Deepfake detectors only: margin added around the face box on each side, as a fraction of its size. */
   cropMargin?: number;
-  card: ModelCard;
 }

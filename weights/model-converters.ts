@@ -3,6 +3,7 @@
  * passed in through `WeightsOptions.converters`, so tests can substitute fakes.
  */
 import type { ManifestConverter } from './manifest';
+import { convertLrnetCheckpoints } from './converters/lrnet';
 import { convertMesoNetH5 } from './converters/mesonet';
 import { initializersAsConstants } from './converters/onnx-initializers';
 import { ConversionError } from './weights-errors';
@@ -33,6 +34,21 @@ export const mesoNetKerasH5Converter: ModelConverter = {
   },
 };
 
+/** Bump when `weights/converters/lrnet` changes its output for the same checkpoints. */
+export const LRNET_CONVERTER_VERSION = '1';
+
+/** Converts LRNet's g1.pth and g2.pth (manifest order) into one graph with `weights/converters/lrnet`. */
+export const lrnetPytorchConverter: ModelConverter = {
+  version: LRNET_CONVERTER_VERSION,
+  async convert(sources, spec, model) {
+    const [g1, g2] = sources;
+    if (g1 === undefined || g2 === undefined || sources.length !== 2) {
+      throw new ConversionError(model, spec.name, `expects the two checkpoints g1.pth and g2.pth, got ${sources.length} files.`);
+    }
+    return convertLrnetCheckpoints(g1, g2, model);
+  },
+};
+
 /** Bump when `converters/onnx-initializers.ts` changes its output for the same graph. */
 export const ONNX_INITIALIZERS_CONVERTER_VERSION = '1';
 
@@ -51,5 +67,6 @@ export const onnxInitializersConverter: ModelConverter = {
 /** The converters used unless options name others. */
 export const DEFAULT_CONVERTERS: ConverterSet = Object.freeze({
   'mesonet-keras-h5': mesoNetKerasH5Converter,
+  'lrnet-pytorch': lrnetPytorchConverter,
   'onnx-initializers-as-constants': onnxInitializersConverter,
 });

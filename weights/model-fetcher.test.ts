@@ -215,7 +215,7 @@ describe('conversion', () => {
         return Buffer.from(`onnx of ${'architecture' in spec ? spec.architecture : spec.name} from ${sources[0]?.length} bytes, v${version}`);
       },
     };
-    return { 'mesonet-keras-h5': converter, 'onnx-initializers-as-constants': converter };
+    return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'onnx-initializers-as-constants': converter };
   }
 
   it('converts once, records the sources, and redoes a stale conversion', async () => {
@@ -248,8 +248,8 @@ describe('conversion', () => {
     expect(fs.readdirSync(cacheDir)).toEqual([]);
 
     const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
-    expect(ensured.map((model) => model.manifest.name)).toHaveLength(8);
-    expect(calls.sort()).toEqual(['meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
+    expect(ensured.map((model) => model.manifest.name)).toHaveLength(10);
+    expect(calls.sort()).toEqual(['lrnet-dfo', 'lrnet-ffpp', 'meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
   });
 
   const converterPresent = fs.existsSync(path.join(__dirname, 'converters', 'mesonet', 'index.ts'));
@@ -258,6 +258,16 @@ describe('conversion', () => {
     const session = await ort.InferenceSession.create(ensured.onnxPath);
     expect(session.inputNames).toEqual([ensured.manifest.input.name]);
     expect(session.outputNames).toEqual([ensured.manifest.output?.name]);
+  });
+
+  it('converts the two LRNet checkpoints into one graph that takes landmark blocks', async () => {
+    const ensured = await ensureModel('lrnet-ffpp', options({ mirrorDir }));
+    expect(ensured.onnxPath).toBe(path.join(cacheDir, 'lrnet-ffpp', 'lrnet-ffpp.onnx'));
+    const session = await ort.InferenceSession.create(ensured.onnxPath);
+    expect(session.inputNames).toEqual(['landmarks']);
+    expect(session.outputNames).toEqual(['p_fake', 'p_fake_g1', 'p_fake_g2']);
+    const record = JSON.parse(fs.readFileSync(`${ensured.onnxPath}.json`, 'utf8')) as { sources: Array<{ name: string }> };
+    expect(record.sources.map((source) => source.name)).toEqual(['g1.pth', 'g2.pth']);
   });
 });
 
