@@ -7,6 +7,7 @@ import { CONFIG_OPTIONS } from '../common';
 import { CliError, EXIT } from './exit-codes';
 import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
+import { runScoreLandmarks } from './score-landmarks-command';
 import { runSubmit } from './submit-command';
 import { runWorker, WORKER_STAGES } from './worker-command';
 import { runWeightsFetch, runWeightsList, runWeightsVerify } from './weights-command';
@@ -43,6 +44,16 @@ function buildProgram(): Command {
     .argument('<images...>', 'face images (any size; resized bilinearly to the detector input)')
     .action(async (images: string[], opts: { detector: string; json: boolean }) => {
       process.exitCode = await runScoreFaces(images, opts);
+    });
+
+  program
+    .command('score-landmarks')
+    .description('Score facial landmark sequences (LRNet text format: one frame per line, 136 values) with one temporal detector.')
+    .requiredOption('-d, --detector <name>', 'temporal detector manifest name, e.g. lrnet-dfo')
+    .option('--json', 'print [{ file, detector, blockScores, videoScore, meanBlockScore }] as JSON', false)
+    .argument('<files...>', 'landmark files')
+    .action(async (files: string[], opts: { detector: string; json: boolean }) => {
+      process.exitCode = await runScoreLandmarks(files, opts);
     });
 
   program
