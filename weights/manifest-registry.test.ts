@@ -12,6 +12,7 @@ const mirrorDir = path.join(sharedDir, 'weights');
 const MODEL_NAMES = [
   'blazeface-back-256',
   'blazeface-front-128',
+  'faceapi-landmark68',
   'lrnet-dfo',
   'lrnet-ffpp',
   'meso4-df',

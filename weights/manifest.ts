@@ -5,9 +5,10 @@
 
 /**
  * What a model does in the pipeline: `deepfake-detector` scores face crops,
- * `temporal-detector` scores sequences of facial landmarks (LRNet).
+ * `temporal-detector` scores sequences of facial landmarks (LRNet), `landmark-model`
+ * places 68 facial landmarks in a face crop.
  */
-export type ModelKind = 'face-detector' | 'deepfake-detector' | 'temporal-detector';
+export type ModelKind = 'face-detector' | 'deepfake-detector' | 'temporal-detector' | 'landmark-model';
 
 /** One upstream file of a model, byte-for-byte as published. */
 export interface ManifestFile {
@@ -30,6 +31,10 @@ export type ManifestConverter =
       name: 'mesonet-keras-h5';
       /** MesoNet architecture the weights belong to. */
       architecture: 'meso4' | 'mesoinception4';
+    }
+  | {
+      /** Reads face-api's TensorFlow.js weights (manifest JSON, then the .bin shard) into the 68-point landmark net (weights/converters/faceapi). */
+      name: 'faceapi-tfjs-landmarks';
     }
   | {
       /** Reads LRNet's two PyTorch checkpoints (g1, g2, in that order) into one graph (weights/converters/lrnet). */
@@ -120,9 +125,9 @@ export interface TemporalDetectorManifest extends ManifestCommon {
   output: ManifestOutput;
 }
 
-/** A model that reads images: a face detector or a face-crop deepfake detector. */
+/** A model that reads images: a face detector, a face-crop deepfake detector or a landmark model. */
 export interface ImageModelManifest extends ManifestCommon {
-  kind: 'face-detector' | 'deepfake-detector';
+  kind: 'face-detector' | 'deepfake-detector' | 'landmark-model';
   input: ManifestInput;
   /** Deepfake detectors only. */
   output?: ManifestOutput;

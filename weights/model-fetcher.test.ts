@@ -215,7 +215,7 @@ describe('conversion', () => {
         return Buffer.from(`onnx of ${'architecture' in spec ? spec.architecture : spec.name} from ${sources[0]?.length} bytes, v${version}`);
       },
     };
-    return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'onnx-initializers-as-constants': converter };
+    return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'faceapi-tfjs-landmarks': converter, 'onnx-initializers-as-constants': converter };
   }
 
   it('converts once, records the sources, and redoes a stale conversion', async () => {
@@ -248,8 +248,8 @@ describe('conversion', () => {
     expect(fs.readdirSync(cacheDir)).toEqual([]);
 
     const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
-    expect(ensured.map((model) => model.manifest.name)).toHaveLength(10);
-    expect(calls.sort()).toEqual(['lrnet-dfo', 'lrnet-ffpp', 'meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
+    expect(ensured.map((model) => model.manifest.name)).toHaveLength(11);
+    expect(calls.sort()).toEqual(['faceapi-landmark68', 'lrnet-dfo', 'lrnet-ffpp', 'meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
   });
 
   const converterPresent = fs.existsSync(path.join(__dirname, 'converters', 'mesonet', 'index.ts'));

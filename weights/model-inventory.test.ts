@@ -12,7 +12,7 @@ const mirrorDir = path.join(sharedDir, 'weights');
 
 function fakeConverters(version: string): ConverterSet {
   const converter = { version, convert: async (_sources: readonly Uint8Array[], spec: ManifestConverter) => Buffer.from(`fake ${spec.name}`) };
-  return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'onnx-initializers-as-constants': converter };
+  return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'faceapi-tfjs-landmarks': converter, 'onnx-initializers-as-constants': converter };
 }
 
 let cacheDir: string;
@@ -35,6 +35,7 @@ describe('listModels', () => {
     expect(listed.map(({ name, kind, cached, verified }) => ({ name, kind, cached, verified }))).toEqual([
       { name: 'blazeface-back-256', kind: 'face-detector', cached: false, verified: false },
       { name: 'blazeface-front-128', kind: 'face-detector', cached: true, verified: true },
+      { name: 'faceapi-landmark68', kind: 'landmark-model', cached: false, verified: false },
       { name: 'lrnet-dfo', kind: 'temporal-detector', cached: true, verified: true },
       { name: 'lrnet-ffpp', kind: 'temporal-detector', cached: false, verified: false },
       { name: 'meso4-df', kind: 'deepfake-detector', cached: true, verified: true },
