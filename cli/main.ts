@@ -48,11 +48,12 @@ function buildProgram(): Command {
 
   program
     .command('score-landmarks')
-    .description('Score facial landmark sequences (LRNet text format: one frame per line, 136 values) with one temporal detector.')
+    .description('Score facial landmark sequences with one temporal detector: landmark files (LRNet text format: one frame per line, 136 values) or videos, whose landmarks are extracted and calibrated first.')
     .requiredOption('-d, --detector <name>', 'temporal detector manifest name, e.g. lrnet-dfo')
     .option('--json', 'print [{ file, detector, blockScores, videoScore, meanBlockScore }] as JSON', false)
-    .argument('<files...>', 'landmark files')
-    .action(async (files: string[], opts: { detector: string; json: boolean }) => {
+    .option('--landmarks-out <dir>', 'write the landmarks extracted from videos there, as <name>.txt in LRNet text format')
+    .argument('<files...>', 'landmark files (.txt) or videos')
+    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string }) => {
       process.exitCode = await runScoreLandmarks(files, opts);
     });
 
