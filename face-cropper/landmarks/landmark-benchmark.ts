@@ -6,7 +6,7 @@
  * points (jitter), and LRNet's mean block score on upstream's landmarks, on ours before
  * calibration and on ours. Not a test: figures depend on the machine.
  *
- *   node dist/face-cropper/landmarks/landmark-benchmark.js [cropMargin=0.1] [video ...]
+ *   npm run bench:landmarks -- [cropMargin=0.1] [eval/ path without .mp4, e.g. real/lrnet_dfo_real ...]
  *
  * Run from the repository root with DEEPSIFT_WEIGHTS_MIRROR set (or network access).
  */
