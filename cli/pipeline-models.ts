@@ -56,6 +56,9 @@ export async function loadFaceDetector(config: DeepsiftConfig, logger: Logger): 
 /** Fetches (if needed) and loads one deepfake detector. */
 export async function loadDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxDeepfakeDetector> {
   const model = await ensureModel(name, weightsOptions(config, logger));
+  if (model.manifest.kind === 'temporal-detector') {
+    throw new Error(`"${name}" is a temporal detector, which scan and the workers do not run yet: use deepsift score-landmarks`);
+  }
   if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
   const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, {
     executionProviders: config.executionProviders,

@@ -11,6 +11,7 @@ import { LANDMARK_VALUES_PER_FRAME, type LandmarkSequence } from './landmark-seq
 /** Blocks per inference call: bounded so that a long video does not make one huge tensor. */
 const MAX_BLOCKS_PER_RUN = 256;
 
+/** One temporal detector's ONNX session; `scoreBlocks` and `scoreSequence` give P(fake). */
 export class OnnxTemporalDetector {
   private constructor(
     readonly manifest: TemporalDetectorManifest,

@@ -13,6 +13,7 @@ import { POINTS, type FrameShape } from './lrnet-face-plan';
 /** Margin around the detector's box, as a fraction of its longer side (chosen on the demo videos, see README). */
 export const DEFAULT_LANDMARK_CROP_MARGIN = 0.1;
 
+/** face-api's landmark net behind one ONNX session; `locate` gives one face's 68 points. */
 export class FaceApiLandmarker {
   private constructor(
     private readonly manifest: ImageModelManifest,

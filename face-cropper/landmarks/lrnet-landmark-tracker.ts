@@ -98,15 +98,13 @@ export class LrnetLandmarkTracker {
     const forward = this.opticalFlow(previousFace, face, Float32Array.from(start), Float32Array.from(detection));
     const backward = this.opticalFlow(face, previousFace, forward.points, Float32Array.from(start));
     const merged = detection.slice();
-    const lost = forward.status.some((s) => s === 0) || backward.status.some((s) => s === 0);
     for (let p = 0; p < POINTS; p += 1) {
       const [sx, sy] = [start[2 * p]!, start[2 * p + 1]!];
       const [fx, fy] = [rintHalfEven(forward.points[2 * p]!), rintHalfEven(forward.points[2 * p + 1]!)];
       const [bx, by] = [rintHalfEven(backward.points[2 * p]!), rintHalfEven(backward.points[2 * p + 1]!)];
       const [dx, dy] = [detection[2 * p]!, detection[2 * p + 1]!];
-      let checked = Math.hypot(bx - sx, by - sy) <= FEEDBACK_LIMIT_PX;
-      if (lost && (forward.status[p] === 0 || backward.status[p] === 0)) checked = false;
-      if (!checked) continue;
+      const lostByLk = forward.status[p] === 0 || backward.status[p] === 0;
+      if (lostByLk || Math.hypot(bx - sx, by - sy) > FEEDBACK_LIMIT_PX) continue;
       const detectedMotion = Math.hypot(dx - previousDetection[2 * p]!, dy - previousDetection[2 * p + 1]!);
       const trackedMotion = Math.hypot(fx - sx, fy - sy) || 1;
       this.variance[p]! += PROCESS_VARIANCE;
