@@ -22,7 +22,6 @@ let loading: Promise<OpenCvHandle> | undefined;
 export function loadOpenCv(): Promise<OpenCvHandle> {
   loading ??= new Promise<OpenCvHandle>((resolve, reject) => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const cv = require('@techstark/opencv-js') as OpenCv & { onRuntimeInitialized?: () => void };
       if (typeof (cv as { Mat?: unknown }).Mat === 'function') resolve({ cv });
       else cv.onRuntimeInitialized = () => resolve({ cv });
