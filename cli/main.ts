@@ -9,6 +9,7 @@ import { runEval } from './eval-command';
 import { runScan } from './scan-command';
 import { runScoreFaces } from './score-faces-command';
 import { runServe } from './serve-command';
+import { runScoreLandmarks } from './score-landmarks-command';
 import { runSubmit } from './submit-command';
 import { runWorker, WORKER_STAGES } from './worker-command';
 import { quietAwsSdkNodeWarning } from './node-support';
@@ -80,6 +81,17 @@ function buildProgram(): Command {
     .argument('<images...>', 'face images (any size; resized bilinearly to the detector input)')
     .action(async (images: string[], opts: { detector: string; json: boolean }) => {
       process.exitCode = await runScoreFaces(images, opts);
+    });
+
+  program
+    .command('score-landmarks')
+    .description('Score facial landmark sequences with one temporal detector: landmark files (LRNet text format: one frame per line, 136 values) or videos, whose landmarks are extracted and calibrated first.')
+    .requiredOption('-d, --detector <name>', 'temporal detector manifest name, e.g. lrnet-dfo')
+    .option('--json', 'print [{ file, detector, blockScores, videoScore, meanBlockScore }] as JSON', false)
+    .option('--landmarks-out <dir>', 'write the landmarks extracted from videos there, as <name>.txt in LRNet text format')
+    .argument('<files...>', 'landmark files (.txt) or videos')
+    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string }) => {
+      process.exitCode = await runScoreLandmarks(files, opts);
     });
 
   program

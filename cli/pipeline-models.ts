@@ -13,7 +13,7 @@ import {
   pickManifest,
   resolveWeightsOptions,
   type EnsuredModel,
-  type ModelManifest,
+  type ImageModelManifest,
   type WeightsOptions,
 } from '../weights';
 import { DEEPSIFT_VERSION } from './version';
@@ -65,6 +65,9 @@ export async function loadFaceDetector(config: DeepsiftConfig, logger: Logger): 
 /** Fetches (if needed) and loads one deepfake detector. */
 export async function loadDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxDeepfakeDetector> {
   const model = await ensureModel(name, weightsOptions(config, logger));
+  if (model.manifest.kind === 'temporal-detector') {
+    throw new Error(`"${name}" is a temporal detector, which scan and the workers do not run yet: use deepsift score-landmarks`);
+  }
   if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
   const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, {
     executionProviders: config.executionProviders,
@@ -106,17 +109,19 @@ export async function closePipelineModels(models: PipelineModels): Promise<void>
 }
 
 /** The manifests of the named deepfake detectors, built-in or users' (no weights needed). */
-export async function detectorManifests(names: string[], options: WeightsOptions = {}): Promise<Map<string, ModelManifest>> {
+export async function detectorManifests(names: string[], options: WeightsOptions = {}): Promise<Map<string, ImageModelManifest>> {
   const registry = await loadModelRegistry(resolveWeightsOptions(options));
   const manifests = names.map((name) => pickManifest(registry, name));
+  const detectors = new Map<string, ImageModelManifest>();
   for (const manifest of manifests) {
     if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
+    detectors.set(manifest.name, manifest);
   }
-  return new Map(manifests.map((m) => [m.name, m]));
+  return detectors;
 }
 
 /** The crop a detector takes: its input size, and the configured margin or its manifest's. */
-export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): CropSpec {
+export function cropSpecOf(config: DeepsiftConfig, manifest: ImageModelManifest): CropSpec {
   return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };
 }
 
@@ -124,7 +129,7 @@ export function cropSpecOf(config: DeepsiftConfig, manifest: ModelManifest): Cro
  * How reports are built: thresholds and aggregation from the manifests unless configured,
  * and the calibration file when one is configured (read here, at start-up).
  */
-export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ModelManifest>): ReportSettings {
+export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ImageModelManifest>): ReportSettings {
   return {
     ...(config.calibrationFile !== undefined ? { calibration: readCalibrationFile(config.calibrationFile) } : {}),
     verdictThreshold: config.verdictThreshold,

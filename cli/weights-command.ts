@@ -48,7 +48,7 @@ export async function runWeightsShow(name: string, json: boolean): Promise<numbe
     `paper:         ${manifest.card.paper}`,
     `training data: ${manifest.card.trainingData}`,
     `threshold:     ${manifest.threshold}`,
-    `input:         ${manifest.input.width}×${manifest.input.height} ${manifest.input.layout} ${manifest.input.channelOrder}`,
+    `input:         ${'kind' in manifest.input ? `${manifest.input.kind}, ${manifest.input.blockFrames} frames per block (${manifest.input.coordinates})` : `${manifest.input.width}×${manifest.input.height} ${manifest.input.layout} ${manifest.input.channelOrder}`}`,
     'limits:',
     ...manifest.card.limits.map((limit) => `  - ${limit}`),
     'files:',

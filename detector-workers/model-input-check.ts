@@ -4,7 +4,7 @@
  * when it loads, with a message naming both sides, not on the first crop.
  */
 import type { InputMetadata } from '../common';
-import type { ModelManifest } from '../weights/manifest';
+import type { ImageModelManifest } from '../weights/manifest';
 
 /** An ONNX graph that does not match its manifest. */
 export class ModelMismatchError extends Error {
@@ -20,7 +20,7 @@ export class ModelMismatchError extends Error {
 
 /** Throws `ModelMismatchError` when the graph's inputs or outputs differ from the manifest's. */
 export function checkGraphMatchesManifest(
-  manifest: ModelManifest,
+  manifest: ImageModelManifest,
   graph: { inputNames: readonly string[]; outputNames: readonly string[]; inputMetadata: readonly InputMetadata[] },
 ): void {
   const { input, output } = manifest;

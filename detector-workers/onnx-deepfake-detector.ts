@@ -3,13 +3,13 @@
  * once; `score` runs one batch and returns P(fake) per crop, whatever the model outputs.
  */
 import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
-import type { ModelManifest } from '../weights/manifest';
+import type { ImageModelManifest, ModelManifest } from '../weights/manifest';
 import { checkGraphMatchesManifest } from './model-input-check';
 import { toInputTensor } from './preprocess';
 
 export class OnnxDeepfakeDetector {
   private constructor(
-    readonly manifest: ModelManifest,
+    readonly manifest: ImageModelManifest,
     readonly sha256: string,
     readonly executionProvider: string,
     /** Why preferred execution providers were skipped. */
@@ -49,7 +49,7 @@ export class OnnxDeepfakeDetector {
   /** Scores crops already at the input size; returns P(fake) per crop, in [0, 1]. */
   async score(crops: RawImage[]): Promise<number[]> {
     if (crops.length === 0) return [];
-    const { input, output } = this.manifest as Required<ModelManifest>;
+    const { input, output } = this.manifest as Required<ImageModelManifest>;
     if (!input.dynamicBatch && crops.length > 1) {
       const scores: number[] = [];
       for (const crop of crops) scores.push(...(await this.score([crop])));

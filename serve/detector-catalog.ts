@@ -1,5 +1,5 @@
 /** The deepfake detectors a server offers, from the model manifests' cards. */
-import { loadManifests } from '../weights';
+import { type ImageModelManifest, loadManifests } from '../weights';
 
 /** One detector as `GET /api/v1/detectors` lists it. */
 export interface DetectorInfo {
@@ -19,7 +19,7 @@ export interface DetectorInfo {
 export async function loadDetectorCatalog(available: readonly string[], defaults: readonly string[]): Promise<DetectorInfo[]> {
   const manifests = await loadManifests();
   return [...manifests.values()]
-    .filter((m) => m.kind === 'deepfake-detector')
+    .filter((m): m is ImageModelManifest => m.kind === 'deepfake-detector')
     .map((m) => ({
       name: m.name,
       description: m.description,

@@ -8,7 +8,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Calibration } from '../aggregator';
 import { hashFile } from '../ingest';
-import { OnnxGraphBuilder } from '../weights/converters/mesonet/onnx-graph-builder';
+import { OnnxGraphBuilder } from '../weights/converters/onnx-graph-builder';
 import { Deployment } from './distributed-harness';
 import { makeFaceVideo, makeTempDir, sharedDir } from './video-fixtures';
 

@@ -8,7 +8,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { EvaluationResult } from '../evaluation';
-import { OnnxGraphBuilder } from '../weights/converters/mesonet/onnx-graph-builder';
+import { OnnxGraphBuilder } from '../weights/converters/onnx-graph-builder';
 import { runCli } from './cli-runner';
 import { makeFaceVideo, makeTempDir, sharedDir } from './video-fixtures';
 

@@ -1,12 +1,15 @@
 /** Public API of the weights module: manifests, the model registry, and the fetcher/cache. */
 export type {
+  ImageModelManifest,
   ManifestConverter,
   ManifestFile,
   ManifestInput,
   ManifestOutput,
+  ManifestSequenceInput,
   ModelCard,
   ModelKind,
   ModelManifest,
+  TemporalDetectorManifest,
 } from './manifest';
 export { validateManifest } from './manifest-validator';
 export { defaultModelsDir, getManifest, loadManifests, packageRoot, pickManifest } from './manifest-registry';
@@ -22,7 +25,7 @@ export {
 export type { EnvironmentVariableDoc, ResolvedWeightsOptions, WeightsOptions, WeightsProgressEvent } from './weights-options';
 export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
 export type { RetryPolicy } from '../common/retry-policy';
-export { DEFAULT_CONVERTERS, MESONET_CONVERTER_VERSION } from './model-converters';
+export { DEFAULT_CONVERTERS, FACEAPI_CONVERTER_VERSION, LRNET_CONVERTER_VERSION, MESONET_CONVERTER_VERSION } from './model-converters';
 export type { ConverterSet, ModelConverter } from './model-converters';
 export { ensureModel, ensureVerifiedFile, fetchModels, sourceUrl } from './model-fetcher';
 export type { EnsuredModel } from './model-fetcher';

@@ -12,6 +12,9 @@ const mirrorDir = path.join(sharedDir, 'weights');
 const MODEL_NAMES = [
   'blazeface-back-256',
   'blazeface-front-128',
+  'faceapi-landmark68',
+  'lrnet-dfo',
+  'lrnet-ffpp',
   'meso4-df',
   'meso4-f2f',
   'mesoinception-df',
@@ -108,6 +111,16 @@ describe('validateManifest', () => {
     expect(invalid((manifest) => (manifest.aggregation = 'average')).field).toBe('/aggregation');
     expect(invalid((manifest) => (manifest.cropMargin = -0.1)).field).toBe('/cropMargin');
     expect(invalid((manifest) => (manifest.cropMargin = 3)).field).toBe('/cropMargin');
+  });
+
+  it('holds a temporal detector to a landmark-block input and no crop settings', () => {
+    expect(validateManifest(readModel('lrnet-dfo')).input).toEqual({ name: 'landmarks', kind: 'landmark-blocks', blockFrames: 30, coordinates: 'lrnet-400' });
+    const imageInput = readModel('meso4-df').input;
+    expect(invalid((manifest) => (manifest.input = imageInput), 'lrnet-dfo').field).toMatch(/^\/input\//);
+    expect(invalid((manifest) => (manifest.cropMargin = 0.2), 'lrnet-dfo').field).toBe('/cropMargin');
+    expect(invalid((manifest) => delete manifest.output, 'lrnet-ffpp').field).toBe('/output');
+    // A crop detector cannot take landmark blocks either.
+    expect(invalid((manifest) => (manifest.input = readModel('lrnet-dfo').input)).field).toMatch(/^\/input\//);
   });
 
   it('requires onnxFile to name an upstream file unless a converter makes it', () => {

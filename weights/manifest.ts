@@ -3,8 +3,12 @@
  * where its files come from, how to turn them into an ONNX graph, and how to feed it.
  */
 
-/** What a model does in the pipeline. */
-export type ModelKind = 'face-detector' | 'deepfake-detector';
+/**
+ * What a model does in the pipeline: `deepfake-detector` scores face crops,
+ * `temporal-detector` scores sequences of facial landmarks (LRNet), `landmark-model`
+ * places 68 facial landmarks in a face crop.
+ */
+export type ModelKind = 'face-detector' | 'deepfake-detector' | 'temporal-detector' | 'landmark-model';
 
 /**
  * One upstream file of a model, byte-for-byte as published. Built-in manifests give `url`
@@ -34,6 +38,14 @@ export type ManifestConverter =
       architecture: 'meso4' | 'mesoinception4';
     }
   | {
+      /** Reads face-api's TensorFlow.js weights (manifest JSON, then the .bin shard) into the 68-point landmark net (weights/converters/faceapi). */
+      name: 'faceapi-tfjs-landmarks';
+    }
+  | {
+      /** Reads LRNet's two PyTorch checkpoints (g1, g2, in that order) into one graph (weights/converters/lrnet). */
+      name: 'lrnet-pytorch';
+    }
+  | {
       /**
        * Rewrites an upstream ONNX graph whose weights are also listed as graph inputs, so
        * ONNX Runtime may treat them as constants (fold and fuse); see converters/onnx-initializers.ts.
@@ -59,6 +71,23 @@ export interface ManifestInput {
   dynamicBatch: boolean;
 }
 
+/**
+ * The input of a temporal detector: blocks of consecutive frames of one face's 68 landmarks
+ * (iBUG 300-W order), [N, blockFrames, 136], x then y per point.
+ */
+export interface ManifestSequenceInput {
+  /** Input tensor name in the ONNX graph. */
+  name: string;
+  kind: 'landmark-blocks';
+  /** Frames per block. */
+  blockFrames: number;
+  /**
+   * Coordinate space: `lrnet-400` is LRNet's, points in a square face crop scaled to 400×400
+   * (1.2 × the landmarks' larger side), calibrated, then mapped to [−1, 1] as (p − 200) / 200.
+   */
+  coordinates: 'lrnet-400';
+}
+
 /** What a deepfake detector's output means. */
 export interface ManifestOutput {
   /** Output tensor name in the ONNX graph. */
@@ -77,24 +106,38 @@ export interface ModelCard {
   limits: string[];
 }
 
-/** One model, as described by `weights/models/<name>.json`. */
-export interface ModelManifest {
+/** One model, as described by `weights/models/<name>.json`: an image model or a temporal detector. */
+export type ModelManifest = ImageModelManifest | TemporalDetectorManifest;
+
+/** The fields every manifest has. */
+interface ManifestCommon {
   name: string;
-  kind: ModelKind;
   description: string;
   files: ManifestFile[];
   /** Present when the upstream files are not ONNX and must be converted. */
   converter?: ManifestConverter;
   /** File name (in the cache) of the ONNX graph to load: an upstream file or the converter's output. */
   onnxFile: string;
+  /** Default decision threshold on the model's score (P(fake) or face confidence). */
+  threshold: number;
+  card: ModelCard;
+}
+
+/** A temporal detector (LRNet): scores blocks of landmark frames; its output is P(fake) per block. */
+export interface TemporalDetectorManifest extends ManifestCommon {
+  kind: 'temporal-detector';
+  input: ManifestSequenceInput;
+  output: ManifestOutput;
+}
+
+/** A model that reads images: a face detector, a face-crop deepfake detector or a landmark model. */
+export interface ImageModelManifest extends ManifestCommon {
+  kind: 'face-detector' | 'deepfake-detector' | 'landmark-model';
   input: ManifestInput;
   /** Deepfake detectors only. */
   output?: ManifestOutput;
-  /** Default decision threshold on the model's score (P(fake) or face confidence). */
-  threshold: number;
   /** Deepfake detectors only: the default per-video aggregation. */
   aggregation?: 'track-max' | 'confident';
   /** Deepfake detectors only: margin added around the face box on each side, as a fraction of its size. */
   cropMargin?: number;
-  card: ModelCard;
 }

@@ -3,6 +3,8 @@
  * passed in through `WeightsOptions.converters`, so tests can substitute fakes.
  */
 import type { ManifestConverter } from './manifest';
+import { convertFaceApiLandmarks } from './converters/faceapi';
+import { convertLrnetCheckpoints } from './converters/lrnet';
 import { convertMesoNetH5 } from './converters/mesonet';
 import { initializersAsConstants } from './converters/onnx-initializers';
 import { ConversionError } from './weights-errors';
@@ -33,6 +35,36 @@ export const mesoNetKerasH5Converter: ModelConverter = {
   },
 };
 
+/** Bump when `weights/converters/lrnet` changes its output for the same checkpoints. */
+export const LRNET_CONVERTER_VERSION = '1';
+
+/** Converts LRNet's g1.pth and g2.pth (manifest order) into one graph with `weights/converters/lrnet`. */
+export const lrnetPytorchConverter: ModelConverter = {
+  version: LRNET_CONVERTER_VERSION,
+  async convert(sources, spec, model) {
+    const [g1, g2] = sources;
+    if (g1 === undefined || g2 === undefined || sources.length !== 2) {
+      throw new ConversionError(model, spec.name, `expects the two checkpoints g1.pth and g2.pth, got ${sources.length} files.`);
+    }
+    return convertLrnetCheckpoints(g1, g2, model);
+  },
+};
+
+/** Bump when `weights/converters/faceapi` changes its output for the same weights. */
+export const FACEAPI_CONVERTER_VERSION = '1';
+
+/** Converts face-api's 68-point landmark weights (manifest JSON, .bin shard) with `weights/converters/faceapi`. */
+export const faceApiLandmarksConverter: ModelConverter = {
+  version: FACEAPI_CONVERTER_VERSION,
+  async convert(sources, spec, model) {
+    const [manifestJson, shard] = sources;
+    if (manifestJson === undefined || shard === undefined || sources.length !== 2) {
+      throw new ConversionError(model, spec.name, `expects the weights manifest and its .bin file, got ${sources.length} files.`);
+    }
+    return convertFaceApiLandmarks(manifestJson, shard);
+  },
+};
+
 /** Bump when `converters/onnx-initializers.ts` changes its output for the same graph. */
 export const ONNX_INITIALIZERS_CONVERTER_VERSION = '1';
 
@@ -51,5 +83,7 @@ export const onnxInitializersConverter: ModelConverter = {
 /** The converters used unless options name others. */
 export const DEFAULT_CONVERTERS: ConverterSet = Object.freeze({
   'mesonet-keras-h5': mesoNetKerasH5Converter,
+  'lrnet-pytorch': lrnetPytorchConverter,
+  'faceapi-tfjs-landmarks': faceApiLandmarksConverter,
   'onnx-initializers-as-constants': onnxInitializersConverter,
 });

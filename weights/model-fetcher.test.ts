@@ -216,7 +216,7 @@ describe('conversion', () => {
         return Buffer.from(`onnx of ${'architecture' in spec ? spec.architecture : spec.name} from ${sources[0]?.length} bytes, v${version}`);
       },
     };
-    return { 'mesonet-keras-h5': converter, 'onnx-initializers-as-constants': converter };
+    return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'faceapi-tfjs-landmarks': converter, 'onnx-initializers-as-constants': converter };
   }
 
   it('converts once, records the sources, and redoes a stale conversion', async () => {
@@ -249,20 +249,22 @@ describe('conversion', () => {
     expect(fs.readdirSync(cacheDir)).toEqual([]);
 
     const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
-    expect(ensured.map((model) => model.manifest.name)).toHaveLength(8);
-    expect(calls.sort()).toEqual(['meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
+    expect(ensured.map((model) => model.manifest.name)).toHaveLength(11);
+    expect(calls.sort()).toEqual(['faceapi-landmark68', 'lrnet-dfo', 'lrnet-ffpp', 'meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
   });
 
   it('converts a real MesoNet file into a graph ONNX Runtime loads and that tells a deepfake face from a real one', async () => {
     const ensured = await ensureModel('mesoinception-df', options({ mirrorDir }));
+    if (ensured.manifest.kind !== 'deepfake-detector') throw new Error('mesoinception-df must be a deepfake detector');
+    const manifest = ensured.manifest;
     const session = await ort.InferenceSession.create(ensured.onnxPath);
     try {
-      expect(session.inputNames).toEqual([ensured.manifest.input.name]);
-      expect(session.outputNames).toEqual([ensured.manifest.output?.name]);
-      const { width, height } = ensured.manifest.input;
+      expect(session.inputNames).toEqual([manifest.input.name]);
+      expect(session.outputNames).toEqual([manifest.output?.name]);
+      const { width, height } = manifest.input;
       const face = async (file: string) => {
         const rgb = await sharp(path.join(sharedDir, 'faces', file)).removeAlpha().resize(width, height, { fit: 'fill' }).raw().toBuffer();
-        return Float32Array.from(rgb, (value) => value * ensured.manifest.input.scale);
+        return Float32Array.from(rgb, (value) => value * manifest.input.scale);
       };
       const pReal = async (file: string) => {
         const outputs = await session.run({ [ensured.manifest.input.name]: new ort.Tensor('float32', await face(file), [1, height, width, 3]) });
@@ -273,6 +275,16 @@ describe('conversion', () => {
     } finally {
       await session.release();
     }
+  });
+
+  it('converts the two LRNet checkpoints into one graph that takes landmark blocks', async () => {
+    const ensured = await ensureModel('lrnet-ffpp', options({ mirrorDir }));
+    expect(ensured.onnxPath).toBe(path.join(cacheDir, 'lrnet-ffpp', 'lrnet-ffpp.onnx'));
+    const session = await ort.InferenceSession.create(ensured.onnxPath);
+    expect(session.inputNames).toEqual(['landmarks']);
+    expect(session.outputNames).toEqual(['p_fake', 'p_fake_g1', 'p_fake_g2']);
+    const record = JSON.parse(fs.readFileSync(`${ensured.onnxPath}.json`, 'utf8')) as { sources: Array<{ name: string }> };
+    expect(record.sources.map((source) => source.name)).toEqual(['g1.pth', 'g2.pth']);
   });
 });
 

@@ -12,7 +12,7 @@ const mirrorDir = path.join(sharedDir, 'weights');
 
 function fakeConverters(version: string): ConverterSet {
   const converter = { version, convert: async (_sources: readonly Uint8Array[], spec: ManifestConverter) => Buffer.from(`fake ${spec.name}`) };
-  return { 'mesonet-keras-h5': converter, 'onnx-initializers-as-constants': converter };
+  return { 'mesonet-keras-h5': converter, 'lrnet-pytorch': converter, 'faceapi-tfjs-landmarks': converter, 'onnx-initializers-as-constants': converter };
 }
 
 let cacheDir: string;
@@ -29,11 +29,15 @@ describe('listModels', () => {
   it('shows which models are cached and verified', async () => {
     await ensureModel('blazeface-front-128', options());
     await ensureModel('meso4-df', options());
+    await ensureModel('lrnet-dfo', options());
     const listed = await listModels(options());
 
     expect(listed.map(({ name, kind, cached, verified }) => ({ name, kind, cached, verified }))).toEqual([
       { name: 'blazeface-back-256', kind: 'face-detector', cached: false, verified: false },
       { name: 'blazeface-front-128', kind: 'face-detector', cached: true, verified: true },
+      { name: 'faceapi-landmark68', kind: 'landmark-model', cached: false, verified: false },
+      { name: 'lrnet-dfo', kind: 'temporal-detector', cached: true, verified: true },
+      { name: 'lrnet-ffpp', kind: 'temporal-detector', cached: false, verified: false },
       { name: 'meso4-df', kind: 'deepfake-detector', cached: true, verified: true },
       { name: 'meso4-f2f', kind: 'deepfake-detector', cached: false, verified: false },
       { name: 'mesoinception-df', kind: 'deepfake-detector', cached: false, verified: false },

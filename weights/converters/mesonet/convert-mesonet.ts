@@ -3,7 +3,7 @@ import { type KerasWeightFile, readKerasWeights } from './keras-h5-reader';
 import { buildMeso4 } from './meso4';
 import { buildMesoInception4 } from './mesoinception4';
 import { type MesoNetGraph, P_REAL_OUTPUT } from './mesonet-graph';
-import { OnnxGraphBuilder } from './onnx-graph-builder';
+import { OnnxGraphBuilder } from '../onnx-graph-builder';
 
 /** The two published MesoNet architectures (Afchar et al., WIFS 2018). */
 export type MesoNetArchitecture = 'meso4' | 'mesoinception4';

@@ -1,5 +1,5 @@
 import { type KerasLayer, weightOf } from './keras-h5-reader';
-import type { OnnxGraphBuilder } from './onnx-graph-builder';
+import type { OnnxGraphBuilder } from '../onnx-graph-builder';
 
 /*
  * Keras layers as ONNX nodes. Keras (TensorFlow backend) computes channels-last;

@@ -1,7 +1,7 @@
 import type { KerasWeightFile } from './keras-h5-reader';
 import { batchNorm, conv2dSameRelu, maxPoolSame } from './keras-layer-ops';
 import { classifierHead, expectLayers, type MesoNetGraph } from './mesonet-graph';
-import type { OnnxGraphBuilder } from './onnx-graph-builder';
+import type { OnnxGraphBuilder } from '../onnx-graph-builder';
 
 /**
  * Meso4's convolutional blocks: Conv2D('same', ReLU) → BatchNormalization → MaxPool('same').

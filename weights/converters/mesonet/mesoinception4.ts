@@ -1,7 +1,7 @@
 import type { KerasLayer, KerasWeightFile } from './keras-h5-reader';
 import { batchNorm, concatChannels, conv2dSameRelu, maxPoolSame } from './keras-layer-ops';
 import { classifierHead, expectLayers, type MesoNetGraph } from './mesonet-graph';
-import type { OnnxGraphBuilder } from './onnx-graph-builder';
+import type { OnnxGraphBuilder } from '../onnx-graph-builder';
 
 /** Filters of the four Inception branches: 1×1 (a), 1×1→3×3 (b), 1×1→3×3 dilated 2 (c), 1×1→3×3 dilated 3 (d). */
 interface InceptionFilters {

@@ -1,7 +1,7 @@
 import { MesoNetConversionError } from './conversion-error';
 import { type KerasLayer, type KerasWeightFile, layersInCreationOrder } from './keras-h5-reader';
 import { dense, flattenChannelsLast } from './keras-layer-ops';
-import type { OnnxGraphBuilder } from './onnx-graph-builder';
+import type { OnnxGraphBuilder } from '../onnx-graph-builder';
 
 /** The tensors of a built MesoNet graph that callers may expose as outputs. */
 export interface MesoNetGraph {

@@ -24,7 +24,10 @@ export interface OnnxModelMetadata {
 const OPSET_VERSION = 13;
 const IR_VERSION = 7;
 
-/** Collects float32 nodes and initializers and serializes them as an ONNX ModelProto. */
+/**
+ * Collects nodes and initializers (float32 weights, int64 shape constants) and serializes
+ * them as an ONNX ModelProto. Shared by the converters in `weights/converters/`.
+ */
 export class OnnxGraphBuilder {
   private readonly nodes: onnx.INodeProto[] = [];
   private readonly initializers: onnx.ITensorProto[] = [];
@@ -41,17 +44,42 @@ export class OnnxGraphBuilder {
     return uniqueName;
   }
 
+  /** Adds a constant int64 tensor (shapes, axes, slice bounds) and returns its name. */
+  addInt64Initializer(name: string, dims: number[], values: readonly number[]): string {
+    const expected = dims.reduce((product, dim) => product * dim, 1);
+    if (values.length !== expected) {
+      throw new Error(`Initializer ${name}: ${values.length} values for dims [${dims}].`);
+    }
+    const uniqueName = this.claimName(name);
+    this.initializers.push({ name: uniqueName, dims, dataType: onnx.TensorProto.DataType.INT64, int64Data: [...values] });
+    return uniqueName;
+  }
+
   /** Adds a single-output node and returns the output tensor's name (`output`, made unique). */
   addNode(opType: string, inputs: string[], output: string, attributes: Record<string, OnnxAttributeValue> = {}): string {
-    const outputName = this.claimName(output);
+    const [outputName] = this.addMultiOutputNode(opType, inputs, [output], attributes);
+    return outputName!;
+  }
+
+  /**
+   * Adds a node with several outputs (GRU: `Y`, `Y_h`) and returns their names, made
+   * unique; an empty string skips an optional input or output, as ONNX allows.
+   */
+  addMultiOutputNode(
+    opType: string,
+    inputs: string[],
+    outputs: string[],
+    attributes: Record<string, OnnxAttributeValue> = {},
+  ): string[] {
+    const outputNames = outputs.map((output) => (output === '' ? '' : this.claimName(output)));
     this.nodes.push({
       opType,
-      name: outputName,
+      name: outputNames.find((name) => name !== '') ?? opType,
       input: inputs,
-      output: [outputName],
+      output: outputNames,
       attribute: Object.entries(attributes).map(([name, value]) => toAttribute(name, value)),
     });
-    return outputName;
+    return outputNames;
   }
 
   /** Serializes the graph built so far as an ONNX ModelProto. */

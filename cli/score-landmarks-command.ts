@@ -1,0 +1,142 @@
+/**
+ * `deepsift score-landmarks`: score landmark sequences with one temporal detector. A file is
+ * either landmarks in upstream LRNet's text format (one frame per line, 136 values), e.g. to
+ * check deepsift's LRNet against upstream's own landmarks, or a video, whose landmarks are
+ * extracted and calibrated first (see face-cropper/landmarks).
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createLogger, resolveConfig, type DeepsiftConfig } from '../common';
+import { LandmarkFileError, OnnxTemporalDetector, parseLandmarkText, type LandmarkSequence, type LandmarkVideoScores } from '../detector-workers';
+import { DEFAULT_VIDEO_LIMITS, probeVideo } from '../frame-extractor';
+import { extractVideoLandmarks, FaceApiLandmarker, loadOpenCv } from '../face-cropper/landmarks';
+import { VIDEO_EXTENSIONS } from '../ingest';
+import { ensureModel } from '../weights';
+import { CliError, EXIT } from './exit-codes';
+import { loadFaceDetector, weightsOptions } from './pipeline-models';
+
+export interface ScoreLandmarksOptions {
+  detector: string;
+  json: boolean;
+  /** Folder where the landmarks extracted from videos are written, in upstream's text format. */
+  landmarksOut?: string;
+}
+
+/** The landmark model used for videos. */
+const LANDMARK_MODEL = 'faceapi-landmark68';
+
+/** One scored file, as `--json` prints it. */
+export interface LandmarkScoreLine extends LandmarkVideoScores {
+  file: string;
+  detector: string;
+}
+
+/** Reads every landmark file first (a bad one fails before any model loads), extracts the videos', then scores them in order. */
+export async function runScoreLandmarks(files: string[], options: ScoreLandmarksOptions): Promise<number> {
+  if (files.length === 0) throw new CliError('name at least one landmark file or video', EXIT.usage);
+  const config = resolveConfig(process.env, {});
+  const sequences: Array<LandmarkSequence | undefined> = [];
+  for (const file of files) sequences.push(isVideo(file) ? undefined : await readLandmarkFile(file));
+  const videos = files.filter(isVideo);
+  if (videos.length > 0) {
+    const extracted = await extractVideos(videos, config, options.landmarksOut);
+    files.forEach((file, index) => {
+      if (isVideo(file)) sequences[index] = extracted.get(file);
+    });
+  }
+  const model = await ensureModel(options.detector, weightsOptions(config)).catch((error: Error) => {
+    throw new CliError(`cannot load ${options.detector}: ${error.message}`, error.name === 'UnknownModelError' ? EXIT.usage : EXIT.infrastructure);
+  });
+  if (model.manifest.kind !== 'temporal-detector') {
+    throw new CliError(`"${options.detector}" is not a temporal detector (one that scores landmark sequences, e.g. lrnet-dfo)`, EXIT.usage);
+  }
+  const detector = await OnnxTemporalDetector.create(model.manifest, model.onnxPath, model.sha256, {
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+  });
+  try {
+    const lines: LandmarkScoreLine[] = [];
+    for (const [index, sequence] of (sequences as LandmarkSequence[]).entries()) {
+      const file = files[index]!;
+      const scores = await detector.scoreSequence(sequence);
+      if (scores.blockScores.length === 0) {
+        process.stderr.write(`deepsift: ${file}: ${sequence.frames} frames, fewer than the ${detector.blockFrames + 1} one block needs; not scored\n`);
+      }
+      lines.push({ file, detector: options.detector, ...scores });
+    }
+    if (options.json) process.stdout.write(JSON.stringify(lines, null, 2) + '\n');
+    else for (const line of lines) process.stdout.write(formatLine(line));
+    return EXIT.ok;
+  } finally {
+    await detector.close();
+  }
+}
+
+function isVideo(file: string): boolean {
+  return VIDEO_EXTENSIONS.has(path.extname(file).toLowerCase());
+}
+
+/** Extracts the calibrated landmarks of each video (the configured face detector, face-api landmarks, OpenCV). */
+async function extractVideos(videos: string[], config: DeepsiftConfig, landmarksOut: string | undefined): Promise<Map<string, LandmarkSequence>> {
+  const logger = createLogger({ level: config.logLevel });
+  const [{ detector: faceDetector }, landmarkModel, { cv }] = await Promise.all([
+    loadFaceDetector(config, logger),
+    ensureModel(LANDMARK_MODEL, weightsOptions(config)),
+    loadOpenCv(),
+  ]).catch((error: Error) => {
+    throw new CliError(`cannot load the landmark models: ${error.message}`, EXIT.infrastructure);
+  });
+  const landmarker = await FaceApiLandmarker.create(landmarkModel.manifest, landmarkModel.onnxPath, {
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+  });
+  const sequences = new Map<string, LandmarkSequence>();
+  try {
+    for (const video of videos) {
+      const probe = await probeVideo(video, DEFAULT_VIDEO_LIMITS).catch((error: Error) => {
+        throw new CliError(`cannot read video ${video}: ${error.message}`, EXIT.usage);
+      });
+      const landmarks = await extractVideoLandmarks(video, probe.width, probe.height, { faceDetector, landmarker, cv, ffmpegPath: config.ffmpegPath });
+      if (landmarks.frames === 0) process.stderr.write(`deepsift: ${video}: no face found\n`);
+      sequences.set(video, { frames: landmarks.frames, values: landmarks.values });
+      if (landmarksOut !== undefined) {
+        await mkdir(landmarksOut, { recursive: true });
+        await writeFile(path.join(landmarksOut, `${path.basename(video, path.extname(video))}.txt`), formatLandmarkText(landmarks.values));
+      }
+    }
+  } finally {
+    await Promise.all([faceDetector.close(), landmarker.close()]);
+  }
+  return sequences;
+}
+
+/** Upstream's format (`np.savetxt(..., fmt='%1.5f')`): one frame per line. */
+function formatLandmarkText(values: Float32Array): string {
+  const lines: string[] = [];
+  for (let start = 0; start < values.length; start += 136) {
+    lines.push(Array.from(values.subarray(start, start + 136), (value) => value.toFixed(5)).join(' '));
+  }
+  return lines.map((line) => `${line}\n`).join('');
+}
+
+async function readLandmarkFile(file: string): Promise<LandmarkSequence> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read landmark file ${file}: ${(error as Error).message}`, EXIT.usage);
+  }
+  try {
+    return parseLandmarkText(text, file);
+  } catch (error) {
+    if (error instanceof LandmarkFileError) throw new CliError(error.message, EXIT.usage);
+    throw error;
+  }
+}
+
+/** `mean 0.1706  fake blocks 0.04 (1/25)  file` for people. */
+function formatLine(line: LandmarkScoreLine): string {
+  if (line.meanBlockScore === null || line.videoScore === null) return `   -                         ${line.file}\n`;
+  const fakeBlocks = line.blockScores.filter((score) => score >= 0.5).length;
+  return `mean ${line.meanBlockScore.toFixed(4)}  fake blocks ${line.videoScore.toFixed(2)} (${fakeBlocks}/${line.blockScores.length})  ${line.file}\n`;
+}

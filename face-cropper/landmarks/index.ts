@@ -1,0 +1,6 @@
+/** LRNet's landmarks: face-api's 68 points per frame, calibrated as upstream LRNet does. */
+export { DEFAULT_LANDMARK_CROP_MARGIN, FaceApiLandmarker } from './faceapi-landmarker';
+export { NORMALISED_FACE_SIZE, planFaces, type FaceBox, type FacePlan, type FrameShape } from './lrnet-face-plan';
+export { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
+export { loadOpenCv, type OpenCv, type OpenCvHandle } from './opencv';
+export { extractVideoLandmarks, type VideoLandmarkDeps, type VideoLandmarks } from './video-landmarks';
