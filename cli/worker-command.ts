@@ -64,7 +64,8 @@ export interface WorkerPlan {
 }
 
 /**
- * Reads `<stage>`: one stage, `all` (every stage, each on the broker as if apart), or a
+ * Reads `<stage>`: one stage, `all` (every stage; the frames go to the face cropper in
+ * memory, everything else through the broker, as apart), or a
  * stage group: adjacent stages joined by commas (`frame-extractor,face-cropper`), run in
  * one process with direct hand-offs between them. Only the face cropper and the detector
  * workers can be fed by a hand-off: ingest and the aggregator also take messages from
@@ -72,7 +73,9 @@ export interface WorkerPlan {
  * from the broker.
  */
 export function planWorker(stage: string): WorkerPlan {
-  if (stage === 'all') return { stages: [...PIPELINE_ORDER], grouped: [] };
+  // Everything in one process: the face cropper takes the frames by hand-off (in memory);
+  // the other stages still meet on the broker, as apart.
+  if (stage === 'all') return { stages: [...PIPELINE_ORDER], grouped: ['face-cropper'] };
   const names = stage.split(',').map((s) => s.trim());
   for (const name of names) {
     if (!(PIPELINE_ORDER as string[]).includes(name)) {

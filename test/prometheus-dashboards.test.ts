@@ -91,6 +91,14 @@ describe('Prometheus and Grafana against running workers', () => {
       const result = await prometheus.query('sum(deepsift_videos_processed_total)');
       return Number(result[0]?.value[1] ?? 0) >= 3 ? true : undefined;
     }, 30_000, 'Prometheus to scrape the three reports');
+    // A rate needs two samples: wait until every counter of the run has a few (a loaded machine scrapes late).
+    await eventually(async () => {
+      for (const counter of ['deepsift_videos_processed_total', 'deepsift_crops_scored_total', 'deepsift_messages_total', 'deepsift_frames_sampled_total']) {
+        const samples = await prometheus.query(`min(count_over_time(${counter}[10m]))`);
+        if (Number(samples[0]?.value[1] ?? 0) < 3) return undefined;
+      }
+      return true;
+    }, 60_000, 'three scrapes of every counter');
   });
 
   afterAll(async () => {
