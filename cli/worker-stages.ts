@@ -15,7 +15,7 @@ import {
   type WorkerHealth,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
-import { DetectorWorker } from '../detector-workers';
+import { DetectorWorker, SharedReads } from '../detector-workers';
 import { FaceCropperStage } from '../face-cropper';
 import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
@@ -136,8 +136,10 @@ export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started>
   const { config, transport, bucket, logger, metrics, health } = ctx;
   const detectors = await loadDetectors(config, ctx.servedDetectors, logger);
   const started: Started = { consumers: [], resources: [] };
+  // Detectors of one input size read the same packed crops: one GET serves them all.
+  const work = new SharedReads(bucket);
   for (const detector of detectors) {
-    const worker = new DetectorWorker({ transport, logger, metrics, health, work: bucket }, detector, {
+    const worker = new DetectorWorker({ transport, logger, metrics, health, work }, detector, {
       batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
       batchMaxWaitMs: config.batchMaxWaitMs,
       prefetch: 4,

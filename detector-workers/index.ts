@@ -6,3 +6,4 @@ export { ModelMismatchError, checkGraphMatchesManifest } from './model-input-che
 export { OnnxTemporalDetector } from './onnx-temporal-detector';
 export { LRNET_BLOCK_FRAMES, landmarkBlocks, summariseBlocks, type LandmarkVideoScores } from './landmark-blocks';
 export { LANDMARK_VALUES_PER_FRAME, LandmarkFileError, parseLandmarkText, type LandmarkSequence } from './landmark-sequence';
+export { SharedReads } from './shared-reads';
