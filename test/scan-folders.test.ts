@@ -17,10 +17,10 @@ const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
 
 /** Runs `deepsift ...args` (as nobody when the tests run as root); kills it after `limitMs` so a hang fails the test. */
-function runCliAs(args: string[], limitMs: number): Promise<CliResult & { timedOut: boolean }> {
+function runCliAs(args: string[], limitMs: number, extraEnv: Record<string, string> = {}): Promise<CliResult & { timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'deepsift.js'), ...args], {
-      env: cliEnv(),
+      env: cliEnv(extraEnv),
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(asRoot ? { uid: NOBODY, gid: NOBODY } : {}),
     });
@@ -90,9 +90,12 @@ describe('deepsift scan of a folder with entries it cannot read', () => {
     // A link to itself cannot be followed, by root either.
     await symlink('loop.mp4', inFolder('loop.mp4'));
 
-    // Fetched first by this user: as nobody the scan can read the shared cache, not fill it.
-    expect((await runCli(['weights', 'fetch', ...DEFAULT_DETECTORS, DEFAULT_FACE_DETECTOR])).code).toBe(0);
-    result = await runCliAs(['scan', inFolder(), path.join(dir, 'named.mp4'), '--out', out, '--json'], 100_000);
+    // Fetched first by this user into a cache of this test's own that everyone may read (the
+    // run's cache may sit in a private temporary folder): as nobody the scan reads it, not fills it.
+    const cache = path.join(dir, 'cache');
+    expect((await runCli(['weights', 'fetch', ...DEFAULT_DETECTORS, DEFAULT_FACE_DETECTOR], { DEEPSIFT_CACHE_DIR: cache })).code).toBe(0);
+    execFileSync('chmod', ['-R', 'a+rX', cache]);
+    result = await runCliAs(['scan', inFolder(), path.join(dir, 'named.mp4'), '--out', out, '--json'], 100_000, { DEEPSIFT_CACHE_DIR: cache });
     reports = result.code === 0 ? (JSON.parse(result.stdout) as VideoReport[]) : [];
   });
   afterAll(async () => {
