@@ -74,9 +74,17 @@ export interface TestDataOptions {
   onProgress?: (event: WeightsProgressEvent) => void;
 }
 
+/** Upstream LRNet's landmarks of its four demo videos (`lrnet-landmarks/`), the reference for the LRNet port. */
+export const LRNET_LANDMARKS: readonly TestDataFile[] = [
+  { path: 'lrnet-landmarks/lrnet_dfo_fake.txt', url: `${LRNET}/demo/landmarks/dfo_fake.txt`, sha256: '840057cc50881b76d93c52597010148bd74ef7c1a53ff0ab1a516305a4ed7750' },
+  { path: 'lrnet-landmarks/lrnet_dfo_real.txt', url: `${LRNET}/demo/landmarks/dfo_real.txt`, sha256: '8836f4ef3151efb800bdb5c97951c3b1e2464a4d7e035d8dcd90e6fc52e420c9' },
+  { path: 'lrnet-landmarks/lrnet_ff_fake.txt', url: `${LRNET}/demo/landmarks/ff_fake.txt`, sha256: 'f5a25392406b3b631a2e56ac4b6009ea208c09933129290c6994371a5bca0f59' },
+  { path: 'lrnet-landmarks/lrnet_ff_real.txt', url: `${LRNET}/demo/landmarks/ff_real.txt`, sha256: '0c04347b70f445ce73971a48588ffa1cb8f19deb866d5a0f33075100e7e00f59' },
+];
+
 /** Every test-data file. */
 export function allTestData(modelsDir: string): TestDataFile[] {
-  return [...MEDIA, ...EVAL_VIDEOS, ...weightFiles(modelsDir)];
+  return [...MEDIA, ...EVAL_VIDEOS, ...LRNET_LANDMARKS, ...weightFiles(modelsDir)];
 }
 
 /**
