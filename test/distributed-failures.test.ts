@@ -144,7 +144,7 @@ describe('distributed deepsift under failure', () => {
     for (const worker of Object.values(current)) await worker?.stop();
     // Back to the plain set-up for the next tests (the frame extractor is started by each test).
     for (const stage of ['aggregator', 'detector-workers', 'face-cropper']) await deployment.startWorker(stage);
-  });
+  }, 600_000); // sixteen restarts, each loading its models
 
   it('rides out an object-store outage: every worker keeps running and each video gets exactly one report', async () => {
     const extractor = await deployment.startWorker('frame-extractor');

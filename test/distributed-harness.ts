@@ -64,7 +64,7 @@ export class WorkerProcess {
   }
 
   /** Resolves once the worker's latest start logged that it is ready. */
-  async ready(timeoutMs = 60_000): Promise<void> {
+  async ready(timeoutMs = 120_000): Promise<void> {
     const starts = this.restarts + 1;
     await eventually(async () => {
       if (this.countReady() >= starts) return true;
