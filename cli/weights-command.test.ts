@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +23,10 @@ describe('deepsift weights list and show', () => {
     expect(cells[0]).toEqual(['name', 'kind', 'state', 'licence']);
     expect(cells).toContainEqual(['ultraface-rfb-320', 'face-detector', 'cached, verified', 'MIT']);
     expect(cells).toContainEqual(['meso4-df', 'deepfake-detector', 'not cached', 'Apache-2.0']);
-    // One line per model: no description paragraphs.
-    expect(rows).toHaveLength(1 + 8);
+    // One line per model (every built-in manifest): no description paragraphs.
+    const manifests = readdirSync(path.join(__dirname, '..', 'weights', 'models')).filter((f) => f.endsWith('.json'));
+    expect(manifests.length).toBeGreaterThanOrEqual(8);
+    expect(rows).toHaveLength(1 + manifests.length);
   });
 
   it('shows one model\'s full card, as text and as JSON', async () => {
