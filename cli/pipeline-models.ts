@@ -121,6 +121,7 @@ export async function detectorManifests(names: string[], options: WeightsOptions
  */
 export async function faceDetectorInputSize(config: DeepsiftConfig, options: WeightsOptions = {}): Promise<{ width: number; height: number }> {
   const manifest = pickManifest(await loadModelRegistry(resolveWeightsOptions(options)), config.faceDetector);
+  if (manifest.kind !== 'face-detector') throw new Error(`"${config.faceDetector}" is not a face detector`);
   return { width: manifest.input.width, height: manifest.input.height };
 }
 
