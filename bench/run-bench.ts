@@ -9,6 +9,7 @@
  *
  *   npm run bench -- --mode embedded --k 4,16 --keep
  *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
+ *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
  *
  * DEEPSIFT_* variables in the environment reach the scanned CLI unchanged (try
  * DEEPSIFT_INTRA_OP_THREADS=1 npm run bench).
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { printDistributedDetails, runDistributed, type DistributedResult, type Layout } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
 import { printTable, seconds } from './print-table';
+import { compareQuality } from './quality-comparison';
 import { makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
 
 /** K values of `--mode embedded` when `--k` is not given: memory must not grow from the first to the second. */
@@ -40,6 +42,8 @@ interface BenchArgs {
   extractorConcurrency: number | undefined;
   /** Distributed layouts to run: the decode group (default deployment) and/or one process per stage. */
   layouts: Layout[];
+  /** Reports of an earlier build over the sample video and ../shared/eval, to compare this build's with. */
+  qualityBaseline: string | undefined;
 }
 
 /** One row of the results table. */
@@ -55,7 +59,7 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'] };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined };
   const value = (i: number, arg: string, name: string): [string, number] =>
     arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
@@ -66,6 +70,11 @@ function parseArgs(argv: string[]): BenchArgs {
       const [raw, next] = value(i, arg, '--layout');
       if (!['group', 'split', 'both'].includes(raw)) throw new Error(`--layout: expected group|split|both, got "${raw}"`);
       args.layouts = raw === 'both' ? ['group', 'split'] : [raw as Layout];
+      i = next;
+    } else if (flag === '--quality-baseline') {
+      const [raw, next] = value(i, arg, '--quality-baseline');
+      if (raw === '') throw new Error('--quality-baseline: expected a folder of reports');
+      args.qualityBaseline = path.resolve(raw);
       i = next;
     } else if (flag === '--k') {
       const [raw, next] = value(i, arg, '--k');
@@ -82,7 +91,7 @@ function parseArgs(argv: string[]): BenchArgs {
       i = next;
       args.extractorConcurrency = Number(raw);
       if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --layout group|split|both, --k 4,16, --extractor-concurrency N, --keep)`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --keep)`);
   }
   return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
@@ -267,6 +276,7 @@ async function main(): Promise<void> {
         printDistributedDetails(run.result);
       }
     }
+    if (args.qualityBaseline !== undefined) await compareQuality(args.qualityBaseline, path.join(root, 'quality-reports'), log);
     if (args.mode !== 'embedded') {
       console.log('');
       if (args.extractorConcurrency !== undefined) console.log(`frame-extractor worker: DEEPSIFT_VIDEO_CONCURRENCY=${args.extractorConcurrency}`);

@@ -132,6 +132,8 @@ export class EmbeddedPipeline {
       executionProviders: config.executionProviders,
       // Raw in memory, unless asked for: then scan shows what an encoding does to the scores.
       frameEncoding: config.frameEncoding === undefined ? undefined : { encoding: config.frameEncoding, jpegQuality: Math.min(100, config.frameJpegQuality) },
+      // ffmpeg resizes for the face detector in its decoding pass; full-resolution frames stay YUV until cropped.
+      detectionSize: models.faceDetector.inputSize,
     });
     // Downstream first, so that nothing is published before its consumer is ready.
     for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {

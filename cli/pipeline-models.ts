@@ -120,6 +120,16 @@ export async function detectorManifests(names: string[], options: WeightsOptions
   return detectors;
 }
 
+/**
+ * The configured face detector's input size, from its manifest (no weights loaded): a frame
+ * extractor handing frames to a face cropper in the same process resizes to it while decoding.
+ */
+export async function faceDetectorInputSize(config: DeepsiftConfig, options: WeightsOptions = {}): Promise<{ width: number; height: number }> {
+  const manifest = pickManifest(await loadModelRegistry(resolveWeightsOptions(options)), config.faceDetector);
+  if (manifest.kind !== 'face-detector') throw new Error(`"${config.faceDetector}" is not a face detector`);
+  return { width: manifest.input.width, height: manifest.input.height };
+}
+
 /** The crop a detector takes: its input size, and the configured margin or its manifest's. */
 export function cropSpecOf(config: DeepsiftConfig, manifest: ImageModelManifest): CropSpec {
   return { size: manifest.input.width, margin: config.cropMargin ?? manifest.cropMargin ?? 0.2 };

@@ -21,7 +21,7 @@ import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
 import { announcementKey, EXTERNAL_QUEUES } from './distributed-topology';
 import { decoderThreadsFor } from './embedded-pipeline';
-import { cropSpecOf, detectorManifests, loadDetectors, loadFaceDetector, reportSettingsOf } from './pipeline-models';
+import { cropSpecOf, detectorManifests, faceDetectorInputSize, loadDetectors, loadFaceDetector, reportSettingsOf, weightsOptions } from './pipeline-models';
 
 /** Something a worker started and must stop on shutdown. */
 export interface Closable {
@@ -108,6 +108,8 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
     releaseFramesAfterHandOff: ctx.frames !== undefined,
     // Frames for a face cropper elsewhere cross the bucket: encoded, not 6 MB of raw RGB each.
     frameEncoding: ctx.frames === undefined ? { encoding: config.frameEncoding ?? 'jpeg', jpegQuality: Math.min(100, config.frameJpegQuality) } : undefined,
+    // In the decode group, as in `scan`: ffmpeg resizes for the face detector while decoding, frames stay YUV until cropped.
+    detectionSize: ctx.frames !== undefined ? await faceDetectorInputSize(config, weightsOptions(config, logger)) : undefined,
   });
   await stage.start();
   return { consumers: [stage], resources: [] };

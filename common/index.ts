@@ -1,4 +1,5 @@
-export type { RawImage, Box, FaceDetection } from './raw-image';
+export type { RawImage, Box, FaceDetection, Yuv420Image } from './raw-image';
+export { yuv420Bytes } from './raw-image';
 export {
   VideoRejectedError,
   InvalidMessageError,

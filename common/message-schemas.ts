@@ -24,7 +24,7 @@ const source = {
 const blobRef = {
   type: 'object',
   required: ['key', 'format', 'width', 'height'],
-  properties: { key: nonEmptyString, format: { enum: ['rgb24', 'jpeg', 'png'] }, width: count, height: count, offset: count },
+  properties: { key: nonEmptyString, format: { enum: ['rgb24', 'yuv420p', 'jpeg', 'png'] }, width: count, height: count, offset: count },
 };
 
 const videoInfo = {
@@ -63,7 +63,7 @@ export const PAYLOAD_SCHEMAS: Record<string, object> = {
         items: {
           type: 'object',
           required: ['frameIndex', 'sampleIndex', 'ptsSeconds', 'blob'],
-          properties: { frameIndex: count, sampleIndex: count, ptsSeconds: { type: 'number' }, blob: blobRef },
+          properties: { frameIndex: count, sampleIndex: count, ptsSeconds: { type: 'number' }, blob: blobRef, detectionBlob: blobRef },
         },
       },
       timings,

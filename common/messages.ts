@@ -55,7 +55,8 @@ export interface VideoInfo {
  */
 export interface BlobRef {
   key: string;
-  format: 'rgb24' | 'jpeg' | 'png';
+  /** `yuv420p`: planar Y, then U and V at half width and height (rounded up), as ffmpeg writes it. */
+  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png';
   width: number;
   height: number;
   /**
@@ -73,6 +74,11 @@ export interface FrameRef {
   sampleIndex: number;
   ptsSeconds: number;
   blob: BlobRef;
+  /**
+   * The same frame already resized (RGB) to the face detector's input, made by ffmpeg in the
+   * decoding pass (`deepsift scan`): the face cropper then reads `blob` only for the crops.
+   */
+  detectionBlob?: BlobRef;
 }
 
 /** One face of one frame, cropped for the detectors. */

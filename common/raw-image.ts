@@ -12,6 +12,22 @@ export interface RawImage {
   channels: 3;
 }
 
+/**
+ * An uncompressed 8-bit planar YUV 4:2:0 image (ffmpeg's `yuv420p`, BT.601 limited range):
+ * the Y plane, then U and V at ⌈width/2⌉ × ⌈height/2⌉. Half the bytes of RGB.
+ */
+export interface Yuv420Image {
+  data: Buffer;
+  width: number;
+  height: number;
+  format: 'yuv420p';
+}
+
+/** Bytes of a {@link Yuv420Image} of this size. */
+export function yuv420Bytes(width: number, height: number): number {
+  return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+}
+
 /** An axis-aligned box in pixel coordinates of the full-resolution frame. */
 export interface Box {
   x1: number;

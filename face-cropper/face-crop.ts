@@ -1,7 +1,8 @@
 import sharp from 'sharp';
-import type { Box, RawImage } from '../common/raw-image';
+import type { Box, RawImage, Yuv420Image } from '../common/raw-image';
 import { FaceCropperError } from './errors';
 import { assertRgbFrame } from './face-detector';
+import { yuv420ToRgb } from './yuv-to-rgb';
 
 /** How a face becomes a detector input: margin around the box, then a square of `size` pixels. */
 export interface CropOptions {
@@ -37,6 +38,22 @@ export async function cropFace(frame: RawImage, box: Box, options: CropOptions):
   const square = squareCropBox(box, options.marginRatio, frame.width, frame.height);
   const data = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
     .extract({ left: square.x1, top: square.y1, width: square.x2 - square.x1, height: square.y2 - square.y1 })
+    .resize(options.size, options.size, { fit: 'fill' })
+    .raw()
+    .toBuffer();
+  return { data, width: options.size, height: options.size, channels: 3 };
+}
+
+/**
+ * {@link cropFace} of a YUV 4:2:0 frame: only the crop's square is converted to RGB, the same
+ * square is then resized the same way.
+ */
+export async function cropFaceFromYuv(frame: Yuv420Image, box: Box, options: CropOptions): Promise<RawImage> {
+  if (!Number.isInteger(options.size) || options.size < 1) {
+    throw new FaceCropperError('INVALID_OPTIONS', `crop size must be a positive integer, got ${options.size}`);
+  }
+  const square = yuv420ToRgb(frame, squareCropBox(box, options.marginRatio, frame.width, frame.height));
+  const data = await sharp(square.data, { raw: { width: square.width, height: square.height, channels: 3 } })
     .resize(options.size, options.size, { fit: 'fill' })
     .raw()
     .toBuffer();

@@ -18,14 +18,19 @@ import {
   type ModelUse,
   type StageDeps,
   type Storage,
+  type BlobRef,
+  type Box,
+  type RawImage,
   type Subscription,
   type TrackSummary,
+  type Yuv420Image,
   workPrefix,
 } from '../common';
 import { CropPacks } from './crop-packs';
 import { decodeFrame } from './decode-frame';
-import { cropFace } from './face-crop';
+import { cropFace, cropFaceFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
+import { yuv420ToRgb } from './yuv-to-rgb';
 import { IouTracker, type IouTrackerOptions } from './iou-tracker';
 
 /** The crop format one deepfake detector takes. */
@@ -92,8 +97,10 @@ export class FaceCropperStage {
     for (const frameRef of payload.frames) {
       signal.throwIfAborted();
       let data: Buffer;
+      let detectionData: Buffer | undefined;
       try {
         data = await frames.get(frameRef.blob.key);
+        if (frameRef.detectionBlob && faceDetector.detectResized) detectionData = await frames.get(frameRef.detectionBlob.key);
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
         if (!(await work.exists(publishedMarker))) {
@@ -106,8 +113,11 @@ export class FaceCropperStage {
         log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
         return;
       }
-      const frame = await decodeFrame(data, frameRef.blob);
-      const faces = await faceDetector.detect(frame);
+      const pixels = await framePixels(data, frameRef.blob);
+      const faces =
+        detectionData !== undefined && frameRef.detectionBlob && faceDetector.detectResized
+          ? await faceDetector.detectResized({ data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 }, frameRef.blob.width, frameRef.blob.height)
+          : await faceDetector.detect(pixels.rgb ?? yuv420ToRgb(pixels.yuv!));
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
       const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);
       if (faces.length > 0) withFaces++;
@@ -118,8 +128,7 @@ export class FaceCropperStage {
         const cropId = `${trackId}-${frameRef.sampleIndex}`;
         const blobs: CropRef['blobs'] = {};
         for (const [key, spec] of specs) {
-          const crop = await cropFace(frame, faces[i]!.box, { marginRatio: spec.margin, size: spec.size });
-          blobs[key] = packs.add(key, crop);
+          blobs[key] = packs.add(key, await cropOf(pixels, faces[i]!.box, { marginRatio: spec.margin, size: spec.size }));
         }
         crops.set(cropId, { cropId, trackId, frameIndex: frameRef.frameIndex, blobs });
       }
@@ -165,7 +174,7 @@ export class FaceCropperStage {
       { signal },
     );
     // The frames are no longer needed: only crops go further.
-    await Promise.all(payload.frames.map((f) => frames.delete(f.blob.key)));
+    await Promise.all(payload.frames.flatMap((f) => [f.blob.key, ...(f.detectionBlob ? [f.detectionBlob.key] : [])]).map((key) => frames.delete(key)));
     log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
   }
 
@@ -179,4 +188,20 @@ export class FaceCropperStage {
     }
     return specs;
   }
+}
+
+/** A stored frame's pixels: RGB (as stored, or decoded when encoded), or YUV 4:2:0 as stored. */
+interface FramePixels {
+  rgb?: RawImage;
+  yuv?: Yuv420Image;
+}
+
+async function framePixels(data: Buffer, blob: BlobRef): Promise<FramePixels> {
+  if (blob.format !== 'yuv420p') return { rgb: await decodeFrame(data, blob) };
+  return { yuv: { data, width: blob.width, height: blob.height, format: 'yuv420p' } };
+}
+
+/** The crop of a face; a YUV frame is converted to RGB inside the crop's square only. */
+function cropOf(pixels: FramePixels, box: Box, options: CropOptions): Promise<RawImage> {
+  return pixels.yuv ? cropFaceFromYuv(pixels.yuv, box, options) : cropFace(pixels.rgb!, box, options);
 }

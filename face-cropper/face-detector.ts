@@ -7,6 +7,13 @@ export interface FaceDetector {
   readonly name: string;
   /** Faces in `frame`, boxes in the frame's pixels, best score first, after NMS. */
   detect(frame: RawImage): Promise<FaceDetection[]>;
+  /**
+   * The network's input size, for detectors that can take a frame already resized to it
+   * (see `detectResized`): the frame extractor then resizes in its decoding pass.
+   */
+  readonly inputSize?: { width: number; height: number };
+  /** Faces in `input`, a frame already resized to `inputSize`; boxes in the pixels of the `frameWidth`×`frameHeight` original. */
+  detectResized?(input: RawImage, frameWidth: number, frameHeight: number): Promise<FaceDetection[]>;
   /** Releases the model session. Idempotent; `detect` fails with `DETECTOR_CLOSED` afterwards. */
   close(): Promise<void>;
 }

@@ -71,15 +71,30 @@ export class UltraFaceDetector implements FaceDetector {
       .resize(width, height, { fit: 'fill', kernel: 'linear' })
       .raw()
       .toBuffer();
-    const tensor = { type: 'float32' as const, data: toNormalizedChw(resized, width * height), dims: [1, 3, height, width] };
+    return this.run(session, resized, frame.width, frame.height);
+  }
 
+  /** The network's input size (width × height). */
+  get inputSize(): UltraFaceInputSize {
+    return { ...this.input };
+  }
+
+  /** Like `detect`, on a frame already resized to {@link inputSize} (e.g. by ffmpeg while decoding). */
+  async detectResized(input: RawImage, frameWidth: number, frameHeight: number): Promise<FaceDetection[]> {
+    const session = this.session;
+    if (session === undefined) throw new FaceCropperError('DETECTOR_CLOSED', 'detector is closed', { detector: this.name });
+    assertRgbFrame(input, this.name);
+    if (input.width !== this.input.width || input.height !== this.input.height) {
+      throw new FaceCropperError('INVALID_FRAME', `frame is ${input.width}x${input.height}, not the network's ${this.input.width}x${this.input.height}`, { detector: this.name });
+    }
+    return this.run(session, input.data, frameWidth, frameHeight);
+  }
+
+  private async run(session: OnnxSessionLike, resized: Buffer, frameWidth: number, frameHeight: number): Promise<FaceDetection[]> {
+    const { width, height } = this.input;
+    const tensor = { type: 'float32' as const, data: toNormalizedChw(resized, width * height), dims: [1, 3, height, width] };
     const outputs = await runDetectorSession(session, { input: tensor }, this.name);
-    const candidates = this.decode(
-      outputs.scores.data as Float32Array,
-      outputs.boxes.data as Float32Array,
-      frame.width,
-      frame.height,
-    );
+    const candidates = this.decode(outputs.scores.data as Float32Array, outputs.boxes.data as Float32Array, frameWidth, frameHeight);
     return nonMaxSuppression(candidates, this.options.iouThreshold, this.options.maxFaces);
   }
 

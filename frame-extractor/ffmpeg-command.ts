@@ -46,10 +46,12 @@ export function safeInputArgs(filePath: string, limits: VideoLimits): string[] {
 /**
  * Starts a tool with stdin closed, as the leader of a process group of its own, so that
  * `killTool` ends whatever it started too (a wrapper script's children). A missing
- * executable surfaces as a FFMPEG_NOT_FOUND from {@link waitForExit}.
+ * executable surfaces as a FFMPEG_NOT_FOUND from {@link waitForExit}. `extraPipes` more
+ * output pipes are opened as fd 3, 4, ... (ffmpeg's `pipe:3`).
  */
-export function spawnTool(executable: string, args: string[]): ChildProcess {
-  return spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: process.platform !== 'win32' });
+export function spawnTool(executable: string, args: string[], extraPipes = 0): ChildProcess {
+  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraPipes }, () => 'pipe' as const)];
+  return spawn(executable, args, { stdio, windowsHide: true, detached: process.platform !== 'win32' });
 }
 
 /** How a tool process ended. */

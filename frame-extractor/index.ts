@@ -7,5 +7,14 @@ export { DEFAULT_FFMPEG_PATHS, type FfmpegPaths } from './ffmpeg-command';
 export { VIDEO_ERROR_CODES, VideoError, isVideoError, type VideoErrorCode, type VideoErrorDetails } from './video-error';
 export { probeVideo, type ProbeOptions, type VideoProbe } from './probe-video';
 export { sampleFrameIndices } from './frame-sampling';
-export { DEFAULT_SAMPLED_FRAME_COUNT, extractFrames, type ExtractFramesOptions, type SampledFrame } from './extract-frames';
+export {
+  canCarryAsYuv420,
+  DEFAULT_SAMPLED_FRAME_COUNT,
+  extractFrames,
+  extractFramesForDetection,
+  type DetectionFrame,
+  type ExtractFramesOptions,
+  type FrameSize,
+  type SampledFrame,
+} from './extract-frames';
 export { FrameExtractorStage, frameBlobKey, type FrameExtractorDeps, type FrameExtractorOptions } from './frame-extractor-stage';

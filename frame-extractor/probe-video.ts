@@ -39,6 +39,12 @@ export interface VideoProbe {
   hasAudio: boolean;
   /** Index of the probed video stream in the container; decoding uses the same stream. */
   streamIndex: number;
+  /** ffmpeg's pixel format of the decoded stream, e.g. `yuv420p`, when ffprobe names one. */
+  pixelFormat?: string;
+  /** The stream's YUV matrix (`bt709`, `smpte170m`, ...), when tagged. */
+  colorSpace?: string;
+  /** `tv` (limited) or `pc` (full) range, when tagged. */
+  colorRange?: string;
 }
 
 /** Optional collaborators for {@link probeVideo}. */
@@ -57,6 +63,9 @@ interface FfprobeStream {
   r_frame_rate?: string;
   duration?: string;
   nb_frames?: string;
+  pix_fmt?: string;
+  color_space?: string;
+  color_range?: string;
   disposition?: { attached_pic?: number };
   side_data_list?: { rotation?: number }[];
   tags?: { rotate?: string };
@@ -72,7 +81,7 @@ const MAX_PROBE_OUTPUT_BYTES = 1024 * 1024;
 const IMAGE_DEMUXER = /^image2$|_pipe$/;
 const SHOW_ENTRIES = [
   'format=format_name,duration',
-  'stream=index,codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames',
+  'stream=index,codec_type,codec_name,width,height,avg_frame_rate,r_frame_rate,duration,nb_frames,pix_fmt,color_space,color_range',
   'stream_disposition=attached_pic',
   'stream_side_data=rotation',
   'stream_tags=rotate',
@@ -150,6 +159,9 @@ export async function probeVideo(filePath: string, limits: VideoLimits, options:
     formatName,
     hasAudio,
     streamIndex: stream.index ?? 0,
+    ...(stream.pix_fmt ? { pixelFormat: stream.pix_fmt } : {}),
+    ...(stream.color_space ? { colorSpace: stream.color_space } : {}),
+    ...(stream.color_range ? { colorRange: stream.color_range } : {}),
   };
 }
 

@@ -1,0 +1,70 @@
+import * as path from 'node:path';
+
+import { yuv420ToRgb } from '../face-cropper/yuv-to-rgb';
+import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame } from './index';
+import { sharedDir } from '../test/video-fixtures';
+
+const limits = DEFAULT_VIDEO_LIMITS;
+const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+const detectionSize = { width: 640, height: 480 };
+
+/** Largest and mean absolute difference between two byte arrays of the same length. */
+function difference(a: Buffer, b: Buffer): { max: number; mean: number } {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    if (d > max) max = d;
+    sum += d;
+  }
+  return { max, mean: sum / a.length };
+}
+
+describe('extractFramesForDetection', () => {
+  let rgbFrames: SampledFrame[];
+  let splitFrames: DetectionFrame[];
+  beforeAll(async () => {
+    const probe = await probeVideo(interview, limits);
+    rgbFrames = [];
+    for await (const frame of extractFrames(interview, probe, { frameCount: 4, limits })) rgbFrames.push(frame);
+    splitFrames = [];
+    for await (const frame of extractFramesForDetection(interview, probe, detectionSize, { frameCount: 4, limits })) splitFrames.push(frame);
+  }, 60_000);
+
+  it('the sample video qualifies for the YUV path (4:2:0, BT.601 by default, width a multiple of 16)', async () => {
+    expect(canCarryAsYuv420(await probeVideo(interview, limits))).toBe(true);
+  });
+
+  it('samples the same frames, at the same times, as the RGB path', () => {
+    expect(splitFrames.map((f) => [f.index, f.ptsSeconds])).toEqual(rgbFrames.map((f) => [f.index, f.ptsSeconds]));
+  });
+
+  it('gives a full-resolution YUV frame and a detection-size RGB frame per sample', () => {
+    for (const frame of splitFrames) {
+      expect(frame.full).toMatchObject({ width: 1920, height: 1080, format: 'yuv420p' });
+      expect(frame.full.data.length).toBe(1920 * 1080 * 3 / 2);
+      expect(frame.detection).toMatchObject({ width: 640, height: 480, channels: 3 });
+      expect(frame.detection.data.length).toBe(640 * 480 * 3);
+    }
+  });
+
+  it('converts to the RGB pixels ffmpeg gives, within rounding', () => {
+    for (const [i, frame] of splitFrames.entries()) {
+      const { max, mean } = difference(yuv420ToRgb(frame.full).data, rgbFrames[i]!.image.data);
+      expect(max).toBeLessThanOrEqual(3);
+      expect(mean).toBeLessThan(0.5);
+    }
+  });
+
+  it('converts only the region asked for, the same pixels as the whole frame there', () => {
+    const frame = splitFrames[0]!.full;
+    const whole = yuv420ToRgb(frame).data;
+    const region = yuv420ToRgb(frame, { x1: 101, y1: 57, x2: 401, y2: 357 });
+    expect(region).toMatchObject({ width: 300, height: 300 });
+    for (const y of [0, 151, 299]) {
+      const row = region.data.subarray(y * 300 * 3, (y + 1) * 300 * 3);
+      const start = ((57 + y) * 1920 + 101) * 3;
+      expect(row.equals(whole.subarray(start, start + 300 * 3))).toBe(true);
+    }
+  });
+});
