@@ -91,14 +91,29 @@ describe('Prometheus and Grafana against running workers', () => {
       const result = await prometheus.query('sum(deepsift_videos_processed_total)');
       return Number(result[0]?.value[1] ?? 0) >= 3 ? true : undefined;
     }, 30_000, 'Prometheus to scrape the three reports');
-    // A rate needs two samples: wait until every counter of the run has a few (a loaded machine scrapes late).
+    // A rate needs an increase between two scrapes. Series that first appeared with all of
+    // their counts (a fast run, a late scrape) never show one: a second video, sent once every
+    // series exists and has been scraped, makes every counter and histogram move under
+    // Prometheus's eyes; then wait until each has a rate.
     await eventually(async () => {
-      for (const counter of ['deepsift_videos_processed_total', 'deepsift_crops_scored_total', 'deepsift_messages_total', 'deepsift_frames_sampled_total']) {
+      for (const counter of ['deepsift_videos_processed_total', 'deepsift_crops_scored_total', 'deepsift_messages_total', 'deepsift_frames_sampled_total', 'deepsift_detector_batch_size_count']) {
         const samples = await prometheus.query(`min(count_over_time(${counter}[10m]))`);
-        if (Number(samples[0]?.value[1] ?? 0) < 3) return undefined;
+        if (Number(samples[0]?.value[1] ?? 0) < 2) return undefined;
       }
       return true;
-    }, 60_000, 'three scrapes of every counter');
+    }, 60_000, 'two scrapes of every counter');
+    const second = await makeFaceVideo(path.join(faces, 'df', 'df01254.jpg'), path.join(dir, 'fake2.mp4'));
+    await deployment.bucket.put('incoming/observed-3.mp4', readFileSync(second));
+    const { etag } = await deployment.bucket.head('incoming/observed-3.mp4');
+    await deployment.publish('s3-events', deployment.s3Event('incoming/observed-3.mp4', etag));
+    expect((await deployment.report((await hashFile(second)).sha256)).status).toBe('done');
+    await eventually(async () => {
+      for (const counter of ['deepsift_videos_processed_total', 'deepsift_crops_scored_total', 'deepsift_messages_total', 'deepsift_frames_sampled_total', 'deepsift_detector_batch_size_count', 'deepsift_inference_duration_seconds_count', 'deepsift_stage_duration_seconds_count']) {
+        const rate = await prometheus.query(`sum(rate(${counter}[${RATE_INTERVAL}]))`);
+        if (!(Number(rate[0]?.value[1] ?? 0) > 0)) return undefined;
+      }
+      return true;
+    }, 60_000, 'a rate on every counter');
   });
 
   afterAll(async () => {
