@@ -190,7 +190,8 @@ export class EmbeddedPipeline {
   async analyse(input: LocalInput, detectors: string[] = this.config.detectors): Promise<VideoReport> {
     const { logger, metrics } = this.deps;
     const ingested = await new LocalIngest({ transport: this.transport, logger, metrics }, detectors).submit(input);
-    return new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve));
+    // Like scan: a pipeline that cannot go on (a report that cannot be written) ends the wait.
+    return Promise.race([new Promise<VideoReport>((resolve) => this.waiting.set(ingested.videoId, resolve)), this.broken]);
   }
 
   /** Stops every stage and releases the transport. Idempotent. */

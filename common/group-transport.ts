@@ -11,15 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyEnvelope } from './messages';
-import {
-  UnroutableError,
-  type ConsumeOptions,
-  type MessageHandler,
-  type PublishOptions,
-  type QueueSpec,
-  type Subscription,
-  type Transport,
-} from './transport';
+import type { ConsumeOptions, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from './transport';
 
 interface LocalConsumer {
   id: string;
@@ -90,7 +82,8 @@ export class GroupTransport implements Transport {
 
   private async handOff(queue: string, envelope: AnyEnvelope, options: PublishOptions): Promise<void> {
     const consumers = this.consumers.get(queue) ?? [];
-    if (consumers.length === 0) throw new UnroutableError(`${queue} (no consumer in this group)`);
+    // A group started without the stage it hands to is a wiring bug: say so, not "unroutable".
+    if (consumers.length === 0) throw new Error(`no consumer of queue "${queue}" runs in this stage group`);
     const consumer = consumers[this.next++ % consumers.length]!;
     const signal = options.signal ?? new AbortController().signal;
     await consumer.handler({ envelope, deliveryCount: 1, signal });
