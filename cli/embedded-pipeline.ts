@@ -12,7 +12,7 @@ import {
   MemoryTransport,
   pipelineQueues,
   QUEUES,
-  WorkerHealth,
+  DependencyGate,
   type AnyEnvelope,
   type DeepsiftConfig,
   type Logger,
@@ -57,7 +57,7 @@ export class EmbeddedPipeline {
   /** Rejects when the scan cannot go on (a report cannot be written, ffmpeg vanished): never a hang. */
   private readonly broken: Promise<never>;
   private breakDown!: (error: Error) => void;
-  private readonly health: WorkerHealth;
+  private readonly dependencies: DependencyGate;
 
   private constructor(
     private readonly config: DeepsiftConfig,
@@ -66,7 +66,7 @@ export class EmbeddedPipeline {
     this.broken = new Promise<never>((_, reject) => (this.breakDown = reject));
     this.broken.catch(() => undefined);
     // One process, one user: a broken dependency ends the scan at once (exit 3).
-    this.health = new WorkerHealth({
+    this.dependencies = new DependencyGate({
       probes: {},
       probeIntervalMs: 1_000,
       giveUpAfterMs: 0,
@@ -85,7 +85,7 @@ export class EmbeddedPipeline {
   private async start(): Promise<void> {
     const { config } = this;
     const { logger, metrics, models } = this.deps;
-    const stageDeps = { transport: this.transport, logger, metrics, health: this.health };
+    const stageDeps = { transport: this.transport, logger, metrics, dependencies: this.dependencies };
     for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
 
     const manifests = new Map(models.detectors.map((d) => [d.name, d.manifest]));
@@ -196,9 +196,9 @@ export class EmbeddedPipeline {
 
   /** Stops every stage and releases the transport. Idempotent. */
   async close(): Promise<void> {
-    this.health.close();
+    this.dependencies.close();
     // After a breakdown handlers may wait for a dependency for ever: give them no grace.
-    const graceMs = this.health.ready ? undefined : 0;
+    const graceMs = this.dependencies.ready ? undefined : 0;
     for (const subscription of this.subscriptions.splice(0)) await subscription.cancel(graceMs);
     for (const stage of this.stages.splice(0).reverse()) await stage.close(graceMs);
     await this.transport.close();

@@ -25,7 +25,7 @@ import {
   S3Storage,
   s3StorageOptionsFromConfig,
   startMetricsServer,
-  WorkerHealth,
+  DependencyGate,
   type DeepsiftConfig,
   type Logger,
   type HealthEndpoints,
@@ -152,7 +152,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   let gaveUp: InfrastructureError | undefined;
   let stopRequested!: () => void;
   const stopping = new Promise<void>((resolve) => (stopRequested = resolve));
-  const dependencies = new WorkerHealth({
+  const dependencies = new DependencyGate({
     probes: {
       storage: () => bucket.ping(),
       reports: () => bucket.ping(),
@@ -187,7 +187,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   try {
     await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, health: dependencies };
+    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, dependencies };
     // Downstream first, so that nothing is produced before its consumer can take it.
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
     healthState.models = [

@@ -1,4 +1,4 @@
-import { createSilentLogger, InfrastructureError, MemoryStorage, WorkerHealth } from '../common';
+import { createSilentLogger, InfrastructureError, MemoryStorage, DependencyGate } from '../common';
 import { deploymentQueues, workerReadiness, type WorkerHealthState } from './worker-health';
 
 describe('worker readiness', () => {
@@ -27,7 +27,7 @@ describe('worker readiness', () => {
   });
 
   it('is not ready while a dependency a handler found broken is down, or a consumer restarts', async () => {
-    const dependencies = new WorkerHealth({ probes: {}, probeIntervalMs: 60_000, giveUpAfterMs: 60_000, onGiveUp: () => undefined, logger: createSilentLogger() });
+    const dependencies = new DependencyGate({ probes: {}, probeIntervalMs: 60_000, giveUpAfterMs: 60_000, onGiveUp: () => undefined, logger: createSilentLogger() });
     const transport = { connected: true, consumersActive: true };
     const readiness = workerReadiness({ transport, storage: new MemoryStorage(), dependencies }, { phase: 'running', models: [] });
     expect((await readiness.run()).ok).toBe(true);

@@ -8,7 +8,7 @@ import {
   QUEUES,
   type SampledQueue,
   type Storage,
-  type WorkerHealth,
+  type DependencyGate,
 } from '../common';
 import { EXTERNAL_QUEUES } from './distributed-topology';
 
@@ -27,7 +27,7 @@ export interface WorkerHealthDeps {
   transport: { readonly connected: boolean; readonly consumersActive?: boolean };
   storage: Pick<Storage, 'list'>;
   /** Dependencies a handler found unusable (ffmpeg, the bucket…): not ready until they are back. */
-  dependencies?: Pick<WorkerHealth, 'ready' | 'downDependencies'>;
+  dependencies?: Pick<DependencyGate, 'ready' | 'downDependencies'>;
 }
 
 /** A key prefix that holds nothing: listing it is one cheap round trip to the bucket. */

@@ -12,7 +12,7 @@ import {
   type PipelineMetrics,
   type S3Storage,
   type Transport,
-  type WorkerHealth,
+  type DependencyGate,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
 import { DetectorWorker, SharedReads } from '../detector-workers';
@@ -53,7 +53,7 @@ export interface WorkerContext {
   metrics: PipelineMetrics;
   /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
   servedDetectors: string[];
-  health: WorkerHealth;
+  dependencies: DependencyGate;
 }
 
 /** Ingest: crawler jobs, bucket notifications and, if configured, polling of `incoming/`. */
@@ -93,10 +93,10 @@ export async function startIngest(ctx: WorkerContext): Promise<Started> {
 
 /** Frame extractor: videos from the bucket, frames to the work area. */
 export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> {
-  const { config, transport, bucket, logger, metrics, health } = ctx;
+  const { config, transport, bucket, logger, metrics, dependencies } = ctx;
   const concurrency = config.videoConcurrency;
   // Frames handed to a face cropper in the same process stay in memory, never in the bucket.
-  const stage = new FrameExtractorStage({ transport, logger, metrics, health, work: ctx.frames ?? bucket, videos: bucket }, {
+  const stage = new FrameExtractorStage({ transport, logger, metrics, dependencies, work: ctx.frames ?? bucket, videos: bucket }, {
     framesPerVideo: config.framesPerVideo,
     allowFileSources: false,
     limits: { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels },
@@ -117,11 +117,11 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
 
 /** Face cropper: its face detector, and the crop formats of every detector of the deployment. */
 export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
-  const { config, transport, bucket, logger, metrics, health } = ctx;
+  const { config, transport, bucket, logger, metrics, dependencies } = ctx;
   const manifests = await detectorManifests(config.detectors);
   const { detector, model } = await loadFaceDetector(config, logger);
   const stage = new FaceCropperStage(
-    { transport, logger, metrics, health, work: bucket, frames: ctx.frames, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
+    { transport, logger, metrics, dependencies, work: bucket, frames: ctx.frames, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
     {
       tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
@@ -135,13 +135,13 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
 
 /** Detector workers: one consumer (and queue) per served detector. */
 export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started> {
-  const { config, transport, bucket, logger, metrics, health } = ctx;
+  const { config, transport, bucket, logger, metrics, dependencies } = ctx;
   const detectors = await loadDetectors(config, ctx.servedDetectors, logger);
   const started: Started = { consumers: [], resources: [] };
   // Detectors of one input size read the same packed crops: one GET serves them all.
   const work = new SharedReads(bucket);
   for (const detector of detectors) {
-    const worker = new DetectorWorker({ transport, logger, metrics, health, work }, detector, {
+    const worker = new DetectorWorker({ transport, logger, metrics, dependencies, work }, detector, {
       batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
       batchMaxWaitMs: config.batchMaxWaitMs,
       prefetch: 4,
@@ -156,11 +156,11 @@ export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started>
 
 /** Aggregator: reports to `reports/`, announced on the results exchange; dead letters become failed reports. */
 export async function startAggregator(ctx: WorkerContext): Promise<Started> {
-  const { config, transport, bucket, logger, metrics, health } = ctx;
+  const { config, transport, bucket, logger, metrics, dependencies } = ctx;
   const settings = reportSettingsOf(config, await detectorManifests(config.detectors));
   const aggregator = new AggregatorStage(
     {
-      transport, logger, metrics, health, reports: bucket, reportPrefix: 'reports/', work: bucket, state: bucket,
+      transport, logger, metrics, dependencies, reports: bucket, reportPrefix: 'reports/', work: bucket, state: bucket,
       announce: (a) => ctx.broker.announce(announcementKey(a.status, a.label), a),
     },
     settings,
@@ -171,7 +171,7 @@ export async function startAggregator(ctx: WorkerContext): Promise<Started> {
       deadlineMs: config.stageDeadlineMs,
     },
   );
-  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, health, work: bucket });
+  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, dependencies, work: bucket });
   await aggregator.start();
   await deadLetters.start();
   return { consumers: [deadLetters, aggregator], resources: [] };

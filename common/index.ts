@@ -14,7 +14,7 @@ export {
   type Dependency,
 } from './errors';
 export { settleFailure, failureKind, settlementOutcome, HAND_BACK_DELAY_MS, type Settlement, type FailureKind } from './failure-policy';
-export { WorkerHealth, type WorkerHealthOptions, type DependencyProbe, type DownDependency } from './worker-health';
+export { DependencyGate, type DependencyGateOptions, type DependencyProbe, type DownDependency } from './dependency-gate';
 export { InFlightHandlers } from './in-flight-handlers';
 export { DEFAULT_RETRY_POLICY, nextRetryDelayMs, type RetryPolicy } from './retry-policy';
 export * from './messages';

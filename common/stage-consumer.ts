@@ -7,7 +7,7 @@
  */
 import { DeadlineExceededError, describeError, InfrastructureError, InvalidMessageError, type StageName } from './errors';
 import { settleFailure, settlementOutcome } from './failure-policy';
-import type { WorkerHealth } from './worker-health';
+import type { DependencyGate } from './dependency-gate';
 import type { Logger } from './logger';
 import type { AnyEnvelope, MessageType, VideoFailedPayload, VideoInfo, VideoSource, StageTimings } from './messages';
 import type { PipelineMetrics } from './metrics';
@@ -22,7 +22,7 @@ export interface StageDeps {
   logger: Logger;
   metrics: PipelineMetrics;
   /** The worker's dependencies: stages wait while one is down and report the ones they find broken. */
-  health?: WorkerHealth;
+  dependencies?: DependencyGate;
 }
 
 /** How a stage consumes: the transport's options and the handler's deadline. */
@@ -53,7 +53,7 @@ export async function consumeAsStage<T extends MessageType>(
   handler: StageHandler<T>,
   options: StageConsumeOptions,
 ): Promise<Subscription> {
-  const { metrics, logger, health } = deps;
+  const { metrics, logger, dependencies } = deps;
   return deps.transport.consume(
     queue,
     async (delivery) => {
@@ -68,7 +68,7 @@ export async function consumeAsStage<T extends MessageType>(
       let stopTimer: (() => void) | undefined;
       try {
         // No new work while a dependency is down; waiting spends none of the deadline.
-        await health?.whenUp(context.signal);
+        await dependencies?.whenUp(context.signal);
         stopTimer = metrics.stageDurationSeconds.startTimer({ stage });
         if (options.deadlineMs !== undefined) {
           const deadlineMs = options.deadlineMs;
@@ -82,7 +82,7 @@ export async function consumeAsStage<T extends MessageType>(
       } catch (error) {
         // An aborted handler fails with whatever its tools threw; the abort's reason says why.
         const failure = context.signal.aborted ? context.signal.reason : error;
-        if (failure instanceof InfrastructureError) health?.reportDown(failure);
+        if (failure instanceof InfrastructureError) dependencies?.reportDown(failure);
         const settlement = settleFailure(failure, delivery.deliveryCount, options.retryPolicy);
         const outcome = settlementOutcome(settlement);
         metrics.messagesTotal.inc({ stage, outcome });

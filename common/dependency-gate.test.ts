@@ -1,6 +1,6 @@
 import { InfrastructureError, ShutdownError } from './errors';
 import { createSilentLogger } from './logger';
-import { WorkerHealth } from './worker-health';
+import { DependencyGate } from './dependency-gate';
 
 const until = async (check: () => boolean) => {
   const deadline = Date.now() + 5_000;
@@ -10,10 +10,10 @@ const until = async (check: () => boolean) => {
   }
 };
 
-describe('WorkerHealth', () => {
+describe('DependencyGate', () => {
   it('holds new work while a dependency is down and lets it go once its probe passes', async () => {
     let bucketBack = false;
-    const health = new WorkerHealth({
+    const health = new DependencyGate({
       probes: { storage: async () => { if (!bucketBack) throw new Error('ECONNREFUSED'); } },
       probeIntervalMs: 10, giveUpAfterMs: 60_000, onGiveUp: () => { throw new Error('must not give up'); }, logger: createSilentLogger(),
     });
@@ -32,7 +32,7 @@ describe('WorkerHealth', () => {
 
   it('gives up on a dependency that stays down, once, and lets a waiting handler go on shutdown', async () => {
     const gaveUp: InfrastructureError[] = [];
-    const health = new WorkerHealth({ probes: {}, probeIntervalMs: 10, giveUpAfterMs: 50, onGiveUp: (e) => gaveUp.push(e), logger: createSilentLogger() });
+    const health = new DependencyGate({ probes: {}, probeIntervalMs: 10, giveUpAfterMs: 50, onGiveUp: (e) => gaveUp.push(e), logger: createSilentLogger() });
     health.reportDown(new InfrastructureError('ffmpeg', 'spawn ffmpeg ENOENT'));
     health.reportDown(new InfrastructureError('ffmpeg', 'again'));
     const controller = new AbortController();

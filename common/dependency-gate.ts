@@ -11,7 +11,7 @@ import type { Logger } from './logger';
 /** Checks one dependency; rejects while it is unusable. */
 export type DependencyProbe = (signal: AbortSignal) => Promise<void>;
 
-export interface WorkerHealthOptions {
+export interface DependencyGateOptions {
   /** Probes by dependency; a dependency without one is never seen to recover. */
   probes: Partial<Record<Dependency, DependencyProbe>>;
   /** Time between probes of a dependency that is down. */
@@ -36,13 +36,14 @@ interface DownState {
   timer: NodeJS.Timeout | undefined;
 }
 
-export class WorkerHealth {
+/** The gate stages pass before taking work: closed while a dependency they found broken is down. */
+export class DependencyGate {
   private readonly down = new Map<Dependency, DownState>();
   private readonly upWaiters = new Set<() => void>();
   private gaveUp = false;
   private closed = false;
 
-  constructor(private readonly options: WorkerHealthOptions) {}
+  constructor(private readonly options: DependencyGateOptions) {}
 
   /** True while no dependency is known to be down. */
   get ready(): boolean {
