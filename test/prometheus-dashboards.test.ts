@@ -141,15 +141,33 @@ describe('Prometheus and Grafana against running workers', () => {
       values[variable.name] = found; // "All": every value
     }
     const exported = new Set(await prometheus.api<string[]>('label/__name__/values'));
+    const missing = queries.flatMap((q) => metricNamesIn(q.expr).filter((name) => !exported.has(name)).map((name) => `${q.dashboard} / ${q.panel} / ${q.refId}: no worker exports ${name}`));
+    expect(missing).toEqual([]);
+    // What an operator who opens the dashboard right after the run sees: every panel shows a
+    // line. Scrapes and rule evaluations land asynchronously, so a panel gets a minute to fill.
+    const withoutData = async () => {
+      const empty: typeof queries = [];
+      const end = Date.now() / 1000;
+      for (const q of queries) {
+        const series = await prometheus.queryRange(resolveVariables(q.expr, values, RATE_INTERVAL), startedAt, end);
+        if (!series.some((s) => s.values.some(([, v]) => v !== 'NaN'))) empty.push(q);
+      }
+      return empty;
+    };
+    let empty = await withoutData();
+    for (const deadline = Date.now() + 60_000; empty.length > 0 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      empty = await withoutData();
+    }
+    // On failure, the raw samples behind each empty panel say why (no series, or no increase).
     const problems: string[] = [];
-    const end = Date.now() / 1000;
-    for (const q of queries) {
-      const where = `${q.dashboard} / ${q.panel} / ${q.refId}`;
-      const missing = metricNamesIn(q.expr).filter((name) => !exported.has(name));
-      if (missing.length > 0) problems.push(`${where}: no worker exports ${missing.join(', ')}`);
-      const series = await prometheus.queryRange(resolveVariables(q.expr, values, RATE_INTERVAL), startedAt, end);
-      const hasData = series.some((s) => s.values.some(([, v]) => v !== 'NaN'));
-      if (!hasData) problems.push(`${where}: no data for ${q.expr}`);
+    for (const q of empty) {
+      const samples: string[] = [];
+      for (const name of metricNamesIn(q.expr)) {
+        const raw = await prometheus.query(`${name}[${RATE_INTERVAL}]`) as unknown as Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+        samples.push(`${name}: ${raw.length} series; ${raw.slice(0, 3).map((s) => JSON.stringify(s.metric) + ' ' + s.values.map(([t, v]) => `${(t - startedAt).toFixed(1)}s=${v}`).join(' ')).join('; ')}`);
+      }
+      problems.push(`${q.dashboard} / ${q.panel} / ${q.refId}: no data for ${q.expr}\n    ${samples.join('\n    ')}`);
     }
     expect(problems).toEqual([]);
   });
