@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmod, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { VideoReport } from '../aggregator';
+import { DEFAULT_RETRY_POLICY } from '../common';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
 import { Deployment, eventually, sleep, type WorkerProcess } from './distributed-harness';
@@ -101,7 +102,7 @@ describe('distributed deepsift under failure', () => {
     expect(pgrep('sleep 6007')).toEqual([]);
   });
 
-  it('SIGTERM of a busy worker of each stage, four times in a row, spends no attempt', async () => {
+  it('SIGTERM of a busy worker of each stage, three times in a row, spends no attempt', async () => {
     const slow = await tool('slow-ffmpeg', '[ "$1" = -version ] || sleep 1\nexec ffmpeg "$@"');
     const sample = await variant(path.join(sharedDir(), 'videos', 'interview_1080p.mp4'));
     const env: Record<string, Record<string, string>> = {
@@ -124,7 +125,9 @@ describe('distributed deepsift under failure', () => {
     const videoIds: string[] = [];
     for (const stage of ['frame-extractor', 'face-cropper', 'detector-workers', 'aggregator']) {
       videoIds.push(await submit(await variant(sample)));
-      for (let round = 0; round < 4; round++) {
+      // Three attempts are allowed (DEFAULT_RETRY_POLICY): three SIGTERMs that each spent one
+      // would dead-letter the video as RETRIES_EXHAUSTED, as before issue 6.
+      for (let round = 0; round < DEFAULT_RETRY_POLICY.maxAttempts; round++) {
         // Wait until the stage holds a message (the aggregator's are too quick to catch every time).
         await eventually(async () => ((deployment.queueDepths().get(queueOf[stage]!)?.unacked ?? 0) > 0 ? true : undefined), stage === 'aggregator' ? 5_000 : 60_000, `${stage} to be busy`)
           .catch(() => undefined);
@@ -144,7 +147,7 @@ describe('distributed deepsift under failure', () => {
     for (const worker of Object.values(current)) await worker?.stop();
     // Back to the plain set-up for the next tests (the frame extractor is started by each test).
     for (const stage of ['aggregator', 'detector-workers', 'face-cropper']) await deployment.startWorker(stage);
-  }, 600_000); // sixteen restarts, each loading its models
+  }, 600_000); // twelve restarts, each loading its models
 
   it('rides out an object-store outage: every worker keeps running and each video gets exactly one report', async () => {
     const extractor = await deployment.startWorker('frame-extractor');
