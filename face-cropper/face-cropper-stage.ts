@@ -26,6 +26,7 @@ import {
   type Yuv420Image,
   workPrefix,
 } from '../common';
+import type { CropEncoding } from '../common/packed-crop';
 import { CropPacks } from './crop-packs';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropFaceFromYuv, type CropOptions } from './face-crop';
@@ -47,6 +48,8 @@ export interface FaceCropperOptions {
   concurrency: number;
   /** A video's frames not cropped within this long are abandoned and retried. */
   deadlineMs?: number;
+  /** How crop packs store crops: `webp` (lossless) where they cross a bucket; default raw `rgb24`. */
+  cropEncoding?: CropEncoding;
 }
 
 export interface FaceCropperDeps extends StageDeps {
@@ -91,7 +94,7 @@ export class FaceCropperStage {
     const publishedMarker = `${workPrefix(videoId, envelope.correlationId)}faces.published`;
     const crops = new Map<string, CropRef>();
     // All crops of one format go into one object: a detector reads one object per video.
-    const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`);
+    const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`, this.options.cropEncoding);
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
@@ -128,7 +131,7 @@ export class FaceCropperStage {
         const cropId = `${trackId}-${frameRef.sampleIndex}`;
         const blobs: CropRef['blobs'] = {};
         for (const [key, spec] of specs) {
-          blobs[key] = packs.add(key, await cropOf(pixels, faces[i]!.box, { marginRatio: spec.margin, size: spec.size }));
+          blobs[key] = await packs.add(key, await cropOf(pixels, faces[i]!.box, { marginRatio: spec.margin, size: spec.size }));
         }
         crops.set(cropId, { cropId, trackId, frameIndex: frameRef.frameIndex, blobs });
       }
