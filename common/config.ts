@@ -24,6 +24,15 @@ export const DEFAULT_BATCH_MAX_SIZE = 0;
 export function autoBatchMaxSize(executionProvider: string): number {
   return executionProvider === 'cpu' ? 1 : 32;
 }
+/**
+ * 0 = chosen per execution provider: 8 frames per run of the face detector on a GPU, where a
+ * batch costs little more than one frame; 1 on CPU, where it brings nothing.
+ */
+export const DEFAULT_FACE_BATCH_SIZE = 0;
+/** The batch size `DEFAULT_FACE_BATCH_SIZE` stands for, by execution provider. */
+export function autoFaceBatchSize(executionProvider: string): number {
+  return executionProvider === 'cpu' ? 1 : 8;
+}
 export const DEFAULT_BATCH_MAX_WAIT_MS = 20;
 export const DEFAULT_EXECUTION_PROVIDERS = ['cuda', 'cpu'];
 export const DEFAULT_VERDICT_THRESHOLD = 0.5;
@@ -62,6 +71,8 @@ export interface DeepsiftConfig {
   minFaceSizePx: number;
   trackIouThreshold: number;
   trackMaxGapFrames: number;
+  /** Frames of a video per run of the face detector; 0 picks by execution provider. */
+  faceBatchSize: number;
   /** Overrides each detector manifest's crop margin when set. */
   cropMargin: number | undefined;
   batchMaxSize: number;
@@ -200,6 +211,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'framesPerVideo', env: 'DEEPSIFT_FRAMES_PER_VIDEO', flag: 'frames', defaultValue: DEFAULT_FRAMES_PER_VIDEO, unit: 'frames', description: 'Frames sampled per video, spread uniformly over its length.', parse: integer(1), scope: 'all' },
   { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list, scope: 'all' },
   { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
+  { key: 'faceBatchSize', env: 'DEEPSIFT_FACE_BATCH_SIZE', flag: 'face-batch-size', defaultValue: DEFAULT_FACE_BATCH_SIZE, unit: 'frames', description: "Frames of a video per run of the face detector (frames resized while decoding: scan and the decode group); 0 picks by execution provider (1 on CPU, 8 on a GPU).", parse: integer(0), scope: 'all' },
   { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },
   { key: 'nmsIouThreshold', env: 'DEEPSIFT_NMS_IOU_THRESHOLD', flag: 'nms-iou-threshold', defaultValue: DEFAULT_NMS_IOU_THRESHOLD, unit: 'IoU', description: 'Overlap above which non-maximum suppression drops the weaker face box.', parse: fraction, scope: 'all' },
   { key: 'minFaceSizePx', env: 'DEEPSIFT_MIN_FACE_SIZE_PX', flag: 'min-face-size', defaultValue: DEFAULT_MIN_FACE_SIZE_PX, unit: 'pixels', description: 'Faces smaller than this (shorter side, full resolution) are ignored.', parse: integer(1), scope: 'all' },

@@ -28,6 +28,7 @@ import {
 } from '../common';
 import type { CropEncoding } from '../common/packed-crop';
 import { CropPacks } from './crop-packs';
+import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropFaceFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
@@ -50,6 +51,8 @@ export interface FaceCropperOptions {
   deadlineMs?: number;
   /** How crop packs store crops: `webp` (lossless) where they cross a bucket; default raw `rgb24`. */
   cropEncoding?: CropEncoding;
+  /** Frames already resized for the face detector that run through it at once; default 1. */
+  faceBatchSize?: number;
 }
 
 export interface FaceCropperDeps extends StageDeps {
@@ -95,6 +98,7 @@ export class FaceCropperStage {
     const crops = new Map<string, CropRef>();
     // All crops of one format go into one object: a detector reads one object per video.
     const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`, this.options.cropEncoding);
+    const detections = new FaceDetectionBatches(faceDetector, payload.frames, frames, this.options.faceBatchSize ?? 1);
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
@@ -119,7 +123,7 @@ export class FaceCropperStage {
       const pixels = await framePixels(data, frameRef.blob);
       const faces =
         detectionData !== undefined && frameRef.detectionBlob && faceDetector.detectResized
-          ? await faceDetector.detectResized({ data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 }, frameRef.blob.width, frameRef.blob.height)
+          ? await detections.facesOf(frameRef, { data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 })
           : await faceDetector.detect(pixels.rgb ?? yuv420ToRgb(pixels.yuv!));
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
       const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);

@@ -6,7 +6,8 @@ import type { Box, FaceDetection, RawImage } from '../common/raw-image';
 import { ensureModel } from '../weights';
 import { FaceCropperError } from './errors';
 import { iou } from './non-max-suppression';
-import { UltraFaceDetector, type ResizedFrame } from './ultraface-detector';
+import type { ResizedFrame } from './face-detector';
+import { UltraFaceDetector } from './ultraface-detector';
 
 const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
 const modelPath = (file: string): string => path.join(sharedDir, 'weights', 'ultraface', file);

@@ -2,7 +2,7 @@ import type { OnnxSessionLike } from '../common/onnx-worker-session';
 import sharp from 'sharp';
 import type { Box, FaceDetection, RawImage } from '../common/raw-image';
 import { FaceCropperError } from './errors';
-import { assertRgbFrame, resolveFaceDetectorOptions, type FaceDetector, type FaceDetectorOptions } from './face-detector';
+import { assertRgbFrame, resolveFaceDetectorOptions, type FaceDetector, type FaceDetectorOptions, type ResizedFrame } from './face-detector';
 import { nonMaxSuppression } from './non-max-suppression';
 import { clamp, describeGraphMismatch, hasDynamicBatch, openDetectorSession, runDetectorSession } from './onnx-session';
 
@@ -14,13 +14,6 @@ const PIXEL_SCALE = 1 / 128;
 export interface UltraFaceInputSize {
   width: number;
   height: number;
-}
-
-/** A frame already resized to the network's input, and the size of the frame it came from. */
-export interface ResizedFrame {
-  input: RawImage;
-  frameWidth: number;
-  frameHeight: number;
 }
 
 /**
