@@ -127,8 +127,8 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
       concurrency: 1,
       deadlineMs: config.stageDeadlineMs,
-      // Crops cross the bucket to the detector workers: lossless WebP, 2.8× smaller than raw.
-      cropEncoding: 'webp',
+      // Crops cross the bucket to the detector workers: by default lossless WebP, 2.8× smaller than raw.
+      cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'webp',
       faceBatchSize: faceBatchSizeOf(config, detector),
     },
   );
