@@ -114,7 +114,7 @@ export class UltraFaceDetector implements FaceDetector {
     const { width, height } = this.input;
     const pixels = width * height;
     const data = new Float32Array(frames.length * 3 * pixels);
-    frames.forEach((frame, i) => data.set(toNormalizedChw(frame.input.data, pixels), i * 3 * pixels));
+    frames.forEach((frame, i) => toNormalizedChw(frame.input.data, pixels, data.subarray(i * 3 * pixels, (i + 1) * 3 * pixels)));
     const tensor = { type: 'float32' as const, data, dims: [frames.length, 3, height, width] };
     const outputs = await runDetectorSession(session, { input: tensor }, this.name);
     const scores = outputs.scores.data as Float32Array;
@@ -157,11 +157,11 @@ export class UltraFaceDetector implements FaceDetector {
 }
 
 /**
- * Interleaved RGB bytes (HWC) to UltraFace's planar float input (CHW), normalised.
- * One pass over the pixels: this loop runs on every sampled frame.
+ * Interleaved RGB bytes (HWC) to UltraFace's planar float input (CHW), normalised, written
+ * into `chw` (one frame of a batch's tensor) or a new array. One pass over the pixels: this
+ * loop runs on every sampled frame.
  */
-export function toNormalizedChw(rgb: Buffer, pixelCount: number): Float32Array {
-  const chw = new Float32Array(3 * pixelCount);
+export function toNormalizedChw(rgb: Buffer, pixelCount: number, chw = new Float32Array(3 * pixelCount)): Float32Array {
   const greenPlane = pixelCount;
   const bluePlane = 2 * pixelCount;
   for (let i = 0, p = 0; i < pixelCount; i++, p += 3) {
