@@ -66,6 +66,20 @@ export interface DistributedResult {
   failed: number;
 }
 
+/**
+ * How many times the S3 server reads or writes each byte of a video, whatever the layout:
+ * its upload (socket in, file out), ingest's read to hash it and the extractor's download
+ * (file in, socket out, each). Every deployment pays these; the rest is intermediate data.
+ */
+export const VIDEO_OWN_S3_PASSES = 6;
+
+/** S3 server bytes per video: the video's own (see {@link VIDEO_OWN_S3_PASSES}) and the rest. */
+export function s3BytesPerVideo(r: DistributedResult): { ownBytes: number; intermediateBytes: number } {
+  const total = (r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / r.k;
+  const ownBytes = (VIDEO_OWN_S3_PASSES * r.videoBytes) / r.k;
+  return { ownBytes, intermediateBytes: total - ownBytes };
+}
+
 /** Runs the K `files` through a fresh deployment and measures it. */
 export async function runDistributed(files: string[], options: DistributedOptions, log: (m: string) => void): Promise<DistributedResult> {
   const videoIds = await Promise.all(files.map(async (f) => (await hashFile(f)).sha256));
@@ -186,10 +200,10 @@ export function printDistributedDetails(r: DistributedResult): void {
   }
   printTable(processes);
   const mib = (bytes: number): string => (bytes / 1024 ** 2).toFixed(0);
-  const perVideo = (r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / r.k;
-  console.log(`S3 server I/O (sockets + files): read ${mib(r.s3IoBytes.readBytes)} MiB, written ${mib(r.s3IoBytes.writtenBytes)} MiB` +
-    ` (${(perVideo / 1024 ** 2).toFixed(1)} MiB/video, of which the video's own upload and download, 4 × its size: ${((4 * r.videoBytes) / r.k / 1024 ** 2).toFixed(1)} MiB;` +
-    ` intermediate data (frames, crops, state): ${((perVideo - (4 * r.videoBytes) / r.k) / 1024 ** 2).toFixed(1)} MiB/video)`);
+  const { ownBytes, intermediateBytes } = s3BytesPerVideo(r);
+  console.log(`S3 server I/O (sockets + files): read ${mib(r.s3IoBytes.readBytes)} MiB, written ${mib(r.s3IoBytes.writtenBytes)} MiB per run;` +
+    ` per video: the video's own ${(ownBytes / 1024 ** 2).toFixed(1)} MiB (${VIDEO_OWN_S3_PASSES} × its size: upload, ingest's hashing read, the extractor's download),` +
+    ` intermediate data (frames, crops, state) ${(intermediateBytes / 1024 ** 2).toFixed(1)} MiB`);
   console.log('CPU: /proc utime+stime of each process and its waited-for children (ffmpeg) over the timed part; rabbitmq is the shared');
   console.log('broker (other load on it counts too). Busy: per-video stage ms from the reports, summed. Broker bytes: message bodies.');
 }

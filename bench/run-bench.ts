@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { printDistributedDetails, runDistributed, type DistributedResult, type Layout } from './distributed-bench';
+import { printDistributedDetails, runDistributed, s3BytesPerVideo, type DistributedResult, type Layout } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
 import { printTable, seconds } from './print-table';
 import { compareQuality } from './quality-comparison';
@@ -185,7 +185,7 @@ interface Comparison {
 function printComparison(comparisons: Comparison[]): void {
   const perMinute = (k: number, ms: number): number => (k * 60_000) / ms;
   const table: string[][] = [[
-    'mode', 'K', 'seconds', 'videos/min', 'ratio dist/emb', 'msgs/video', 'broker KiB/video', 'max msg KiB', 'S3 MiB/video',
+    'mode', 'K', 'seconds', 'videos/min', 'ratio dist/emb', 'msgs/video', 'broker KiB/video', 'max msg KiB', 'S3 MiB/video (video + intermediate)',
     'peak RSS MiB', 'CPU s', 'load 1/5/15 after',
   ]];
   for (const { k, embedded, distributed } of comparisons) {
@@ -208,7 +208,7 @@ function printComparison(comparisons: Comparison[]): void {
         `distributed (${r.layout === 'group' ? 'decode group' : 'split, frames encoded'})`, String(k), seconds(r.wallMs), perMinute(k, r.wallMs).toFixed(1),
         embedded ? `${ratio(embedded.row.scan.wallMs)} (${ratio(steady)} w/o)` : '-',
         (r.traffic.messages / k).toFixed(1), (r.traffic.bytes / 1024 / k).toFixed(1), (r.traffic.maxBytes / 1024).toFixed(1),
-        ((r.s3IoBytes.readBytes + r.s3IoBytes.writtenBytes) / k / 1024 ** 2).toFixed(1),
+        s3Column(r),
         `${(workers / 1024).toFixed(0)} (sum)`, `${seconds(workerCpu)} (+${seconds(r.cpuMs['rabbitmq'])} broker)`, run.load,
       ]);
     }
@@ -222,9 +222,17 @@ function printComparison(comparisons: Comparison[]): void {
     'broker: bodies of every message published to the pipeline, dead, results and s3-events exchanges (retries: see details).',
     'peak RSS: embedded = largest process (GNU time); distributed = VmHWM of the 5 workers summed. CPU: embedded = scan',
     'and children (GNU time); distributed = workers, their ffmpeg children and the S3 server over the timed part, + the broker.',
-    'S3 MiB/video: bytes the S3 server read and wrote (sockets and files) per video, the video\'s own upload and download included.',
+    'S3 MiB/video: bytes the S3 server read and wrote (sockets and files) per video: the video\'s own (upload, ingest\'s hashing read,',
+    'the extractor\'s download) + the intermediate data (frames, crops, state). Each byte stored and read once counts four times.',
     'decode group: frame-extractor,face-cropper in one process (the default deployment); split: one process per stage.',
   ].join('\n'));
+}
+
+/** S3 MiB per video, total (the video's own + intermediate). */
+function s3Column(r: DistributedResult): string {
+  const { ownBytes, intermediateBytes } = s3BytesPerVideo(r);
+  const mib = (bytes: number): string => (bytes / 1024 ** 2).toFixed(1);
+  return `${mib(ownBytes + intermediateBytes)} (${mib(ownBytes)} + ${mib(intermediateBytes)})`;
 }
 
 function log(message: string): void {

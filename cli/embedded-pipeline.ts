@@ -26,7 +26,7 @@ import { FaceCropperStage } from '../face-cropper';
 import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
-import { cropSpecOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
+import { cropSpecOf, faceBatchSizeOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
 
 /** Frames of at most this many videos wait for the face detector (each one is ~200 MB at 1080p). */
 const FRAMES_QUEUE_MAX_LENGTH = 1;
@@ -114,7 +114,13 @@ export class EmbeddedPipeline {
         faceDetector: models.faceDetector,
         faceDetectorModel: { name: models.faceDetectorModel.manifest.name, sha256: models.faceDetectorModel.sha256 },
       },
-      { tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames }, cropSpecs, concurrency: 1, deadlineMs: config.stageDeadlineMs },
+      {
+        tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
+        cropSpecs,
+        concurrency: 1,
+        deadlineMs: config.stageDeadlineMs,
+        faceBatchSize: faceBatchSizeOf(config, models.faceDetector),
+      },
     );
     const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
       framesPerVideo: config.framesPerVideo,

@@ -3,7 +3,7 @@
  * converted on first use, and each ONNX Runtime session is created here and reused.
  * Also the settings every process derives from the detectors' manifests.
  */
-import type { DeepsiftConfig, Logger } from '../common';
+import { autoFaceBatchSize, type DeepsiftConfig, type Logger } from '../common';
 import { readCalibrationFile, type ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
@@ -58,8 +58,17 @@ export async function loadFaceDetector(config: DeepsiftConfig, logger: Logger): 
       ...(config.intraOpThreads > 0 ? { intraOpNumThreads: config.intraOpThreads } : {}),
     },
   );
-  logger.info('Face detector loaded.', { model: detector.name, executionProvider: detector.executionProvider });
+  logger.info('Face detector loaded.', { model: detector.name, executionProvider: detector.executionProvider, framesPerRun: faceBatchSizeOf(config, detector) });
   return { detector, model };
+}
+
+/**
+ * Frames of a video per run of the face detector: as configured, or by execution provider;
+ * 1 when the graph's batch is fixed (a face detector from a models folder, say).
+ */
+export function faceBatchSizeOf(config: DeepsiftConfig, detector: UltraFaceDetector): number {
+  if (!detector.dynamicBatch) return 1;
+  return config.faceBatchSize || autoFaceBatchSize(detector.executionProvider);
 }
 
 /** Fetches (if needed) and loads one deepfake detector. */

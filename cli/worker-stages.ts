@@ -21,7 +21,7 @@ import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
 import { announcementKey, EXTERNAL_QUEUES } from './distributed-topology';
 import { decoderThreadsFor } from './embedded-pipeline';
-import { cropSpecOf, detectorManifests, faceDetectorInputSize, loadDetectors, loadFaceDetector, reportSettingsOf, weightsOptions } from './pipeline-models';
+import { cropSpecOf, detectorManifests, faceBatchSizeOf, faceDetectorInputSize, loadDetectors, loadFaceDetector, reportSettingsOf, weightsOptions } from './pipeline-models';
 
 /** Something a worker started and must stop on shutdown. */
 export interface Closable {
@@ -127,6 +127,9 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
       concurrency: 1,
       deadlineMs: config.stageDeadlineMs,
+      // Crops cross the bucket to the detector workers: by default lossless WebP, 2.8× smaller than raw.
+      cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'webp',
+      faceBatchSize: faceBatchSizeOf(config, detector),
     },
   );
   await stage.start();

@@ -55,6 +55,7 @@ export { AmqpQueueInspector, type AmqpQueueInspectorOptions } from './amqp-queue
 export {
   CONFIG_OPTIONS,
   autoBatchMaxSize,
+  autoFaceBatchSize,
   resolveConfig,
   configTableMarkdown,
   ConfigError,

@@ -51,12 +51,13 @@ export interface VideoInfo {
 /**
  * A reference to pixels in the work storage (claim check): raw RGB (`rgb24`, width ×
  * height × 3 bytes) or an encoded image (`jpeg`, `png`: frames that cross the bucket
- * between a frame extractor and a face cropper running apart).
+ * between a frame extractor and a face cropper running apart; `webp`: lossless face crops
+ * in a crop pack, see `common/packed-crop.ts`).
  */
 export interface BlobRef {
   key: string;
   /** `yuv420p`: planar Y, then U and V at half width and height (rounded up), as ffmpeg writes it. */
-  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png';
+  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png' | 'webp';
   width: number;
   height: number;
   /**

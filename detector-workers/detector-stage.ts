@@ -20,6 +20,7 @@ import {
   cropBlobKey,
   VideoRejectedError,
 } from '../common';
+import { unpackCrop } from '../common/packed-crop';
 import { DynamicBatcher } from './dynamic-batcher';
 import { CropShapeError } from './preprocess';
 import type { OnnxDeepfakeDetector } from './onnx-deepfake-detector';
@@ -98,12 +99,8 @@ export class DetectorWorker {
         envelope.payload.crops.map(async (crop) => {
           const blob = crop.blobs[key];
           if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
-          const object = await read(blob.key);
-          const start = blob.offset ?? 0;
-          const length = blob.width * blob.height * 3;
-          // A short read (an object being rewritten by a redelivered cropper) is transient, never the video's fault.
-          if (object.length < start + length) throw new Error(`crop ${crop.cropId} is cut short in ${blob.key} (${object.length} bytes)`);
-          return { data: object.subarray(start, start + length), width: blob.width, height: blob.height, channels: 3 } as RawImage;
+          // A pack cut short (being rewritten by a redelivered cropper) is a transient error, never the video's fault.
+          return unpackCrop(await read(blob.key), blob);
         }),
       );
     } catch (error) {

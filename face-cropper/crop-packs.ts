@@ -1,25 +1,36 @@
 /**
  * Face crops packed one object per crop format and analysis, instead of one object per
  * crop: a video with 32 faces and two formats costs two PUTs and, per detector, one GET.
- * Each crop keeps its own reference (key and byte offset), so a detector reads the object
- * once and takes every crop as a view of it.
+ * Each crop keeps its own reference (key, encoding and byte offset), so a detector reads
+ * the object once and takes every crop out of it (`common/packed-crop.ts` has the format).
  */
 import type { BlobRef, RawImage } from '../common';
+import { encodePackedCrop, type CropEncoding } from '../common/packed-crop';
+
+/** File extension of a pack, by crop encoding. */
+const EXTENSIONS: Record<CropEncoding, string> = { rgb24: 'rgb', webp: 'webp' };
 
 export class CropPacks {
   private readonly packs = new Map<string, { parts: Buffer[]; bytes: number }>();
 
-  /** @param prefix key prefix of the analysis's crops, e.g. `work/<videoId>/<correlationId>/crops/` */
-  constructor(private readonly prefix: string) {}
+  /**
+   * @param prefix key prefix of the analysis's crops, e.g. `work/<videoId>/<correlationId>/crops/`
+   * @param encoding how crops are stored: lossless WebP when they cross a bucket, raw when they stay in memory
+   */
+  constructor(
+    private readonly prefix: string,
+    private readonly encoding: CropEncoding = 'rgb24',
+  ) {}
 
   /** Adds a crop of format `format` (a `cropBlobKey`); returns its reference in the pack. */
-  add(format: string, crop: RawImage): BlobRef {
-    const key = `${this.prefix}${format}.rgb`;
+  async add(format: string, crop: RawImage): Promise<BlobRef> {
+    const key = `${this.prefix}${format}.${EXTENSIONS[this.encoding]}`;
+    const data = await encodePackedCrop(crop, this.encoding);
     const pack = this.packs.get(key) ?? { parts: [], bytes: 0 };
     this.packs.set(key, pack);
-    const ref: BlobRef = { key, format: 'rgb24', width: crop.width, height: crop.height, offset: pack.bytes };
-    pack.parts.push(crop.data);
-    pack.bytes += crop.data.length;
+    const ref: BlobRef = { key, format: this.encoding, width: crop.width, height: crop.height, offset: pack.bytes };
+    pack.parts.push(data);
+    pack.bytes += data.length;
     return ref;
   }
 

@@ -26,7 +26,9 @@ import {
   type Yuv420Image,
   workPrefix,
 } from '../common';
+import type { CropEncoding } from '../common/packed-crop';
 import { CropPacks } from './crop-packs';
+import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropFaceFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
@@ -47,6 +49,10 @@ export interface FaceCropperOptions {
   concurrency: number;
   /** A video's frames not cropped within this long are abandoned and retried. */
   deadlineMs?: number;
+  /** How crop packs store crops: `webp` (lossless) where they cross a bucket; default raw `rgb24`. */
+  cropEncoding?: CropEncoding;
+  /** Frames already resized for the face detector that run through it at once; default 1. */
+  faceBatchSize?: number;
 }
 
 export interface FaceCropperDeps extends StageDeps {
@@ -91,7 +97,8 @@ export class FaceCropperStage {
     const publishedMarker = `${workPrefix(videoId, envelope.correlationId)}faces.published`;
     const crops = new Map<string, CropRef>();
     // All crops of one format go into one object: a detector reads one object per video.
-    const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`);
+    const packs = new CropPacks(`${workPrefix(videoId, envelope.correlationId)}crops/`, this.options.cropEncoding);
+    const detections = new FaceDetectionBatches(faceDetector, payload.frames, frames, this.options.faceBatchSize ?? 1);
     let withFaces = 0;
 
     for (const frameRef of payload.frames) {
@@ -116,7 +123,7 @@ export class FaceCropperStage {
       const pixels = await framePixels(data, frameRef.blob);
       const faces =
         detectionData !== undefined && frameRef.detectionBlob && faceDetector.detectResized
-          ? await faceDetector.detectResized({ data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 }, frameRef.blob.width, frameRef.blob.height)
+          ? await detections.facesOf(frameRef, { data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 })
           : await faceDetector.detect(pixels.rgb ?? yuv420ToRgb(pixels.yuv!));
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);
       const trackIds = tracker.update(frameRef.sampleIndex, faces, frameRef.frameIndex);
@@ -128,7 +135,7 @@ export class FaceCropperStage {
         const cropId = `${trackId}-${frameRef.sampleIndex}`;
         const blobs: CropRef['blobs'] = {};
         for (const [key, spec] of specs) {
-          blobs[key] = packs.add(key, await cropOf(pixels, faces[i]!.box, { marginRatio: spec.margin, size: spec.size }));
+          blobs[key] = await packs.add(key, await cropOf(pixels, faces[i]!.box, { marginRatio: spec.margin, size: spec.size }));
         }
         crops.set(cropId, { cropId, trackId, frameIndex: frameRef.frameIndex, blobs });
       }

@@ -1,6 +1,13 @@
 import type { FaceDetection, RawImage } from '../common/raw-image';
 import { FaceCropperError } from './errors';
 
+/** A frame already resized to a detector's `inputSize`, and the size of the frame it came from. */
+export interface ResizedFrame {
+  input: RawImage;
+  frameWidth: number;
+  frameHeight: number;
+}
+
 /** Finds faces in one full-resolution frame. Implementations hold a model session; `close()` frees it. */
 export interface FaceDetector {
   /** Model id, e.g. `ultraface-rfb-640`; goes into logs, metrics and reports. */
@@ -14,6 +21,8 @@ export interface FaceDetector {
   readonly inputSize?: { width: number; height: number };
   /** Faces in `input`, a frame already resized to `inputSize`; boxes in the pixels of the `frameWidth`×`frameHeight` original. */
   detectResized?(input: RawImage, frameWidth: number, frameHeight: number): Promise<FaceDetection[]>;
+  /** `detectResized` for several frames in one run of the model: the faces of each, in order. */
+  detectResizedBatch?(frames: readonly ResizedFrame[]): Promise<FaceDetection[][]>;
   /** Releases the model session. Idempotent; `detect` fails with `DETECTOR_CLOSED` afterwards. */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ export {
   resolveFaceDetectorOptions,
   type FaceDetector,
   type FaceDetectorOptions,
+  type ResizedFrame,
 } from './face-detector';
 export { UltraFaceDetector, type UltraFaceInputSize } from './ultraface-detector';
 export { BlazeFaceDetector } from './blazeface-detector';

@@ -41,6 +41,12 @@ export function describeGraphMismatch(
   return matches ? undefined : `input shape is [${shape.join(', ')}], expected [${input.shape.join(', ')}]`;
 }
 
+/** True when the graph declares the first dimension of `inputName` symbolic (any batch), not a number. */
+export function hasDynamicBatch(session: OnnxSessionLike, inputName: string): boolean {
+  const shape = session.inputMetadata.find((m) => m.name === inputName)?.shape;
+  return shape !== undefined && shape.length > 0 && typeof shape[0] !== 'number';
+}
+
 /** Runs the session, wrapping failures in `INFERENCE_FAILED`. */
 export async function runDetectorSession(
   session: OnnxSessionLike,

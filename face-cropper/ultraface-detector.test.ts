@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import type { Box, RawImage } from '../common/raw-image';
+import type { Box, FaceDetection, RawImage } from '../common/raw-image';
+import { ensureModel } from '../weights';
 import { FaceCropperError } from './errors';
 import { iou } from './non-max-suppression';
+import type { ResizedFrame } from './face-detector';
 import { UltraFaceDetector } from './ultraface-detector';
 
 const sharedDir = process.env.DEEPSIFT_SHARED_DIR ?? path.resolve(__dirname, '..', '..', 'shared');
@@ -102,5 +105,67 @@ describe('UltraFaceDetector.create', () => {
     await expect(
       UltraFaceDetector.create(modelPath('version-RFB-320.onnx'), { width: 320, height: 240 }, { scoreThreshold: 2 }),
     ).rejects.toBeInstanceOf(FaceCropperError);
+  });
+});
+
+/** `frame` resized to the network input as the decode group's ffmpeg pass would hand it over. */
+async function resizedFrame(frame: RawImage, input: { width: number; height: number }): Promise<ResizedFrame> {
+  const data = await sharp(frame.data, { raw: { width: frame.width, height: frame.height, channels: 3 } })
+    .resize(input.width, input.height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return { input: { data, width: input.width, height: input.height, channels: 3 }, frameWidth: frame.width, frameHeight: frame.height };
+}
+
+/** The largest difference between two frames' detections (box corners in pixels, scores); Infinity when the counts differ. */
+function maxDifference(a: FaceDetection[], b: FaceDetection[]): number {
+  if (a.length !== b.length) return Infinity;
+  let max = 0;
+  a.forEach((face, i) => {
+    const other = b[i]!;
+    for (const k of ['x1', 'y1', 'x2', 'y2'] as const) max = Math.max(max, Math.abs(face.box[k] - other.box[k]));
+    max = Math.max(max, Math.abs(face.score - other.score));
+  });
+  return max;
+}
+
+describe('UltraFaceDetector batches of frames (the fetched graph, its batch made dynamic)', () => {
+  const input = { width: 640, height: 480 };
+  let batched: UltraFaceDetector;
+  let upstream: UltraFaceDetector;
+  let frames: ResizedFrame[];
+
+  beforeAll(async () => {
+    const model = await ensureModel('ultraface-rfb-640', {
+      cacheDir: process.env.DEEPSIFT_CACHE_DIR ?? path.join(os.tmpdir(), 'deepsift-test-cache'),
+      mirrorDir: process.env.DEEPSIFT_WEIGHTS_MIRROR ?? path.join(sharedDir, 'weights'),
+    });
+    batched = await UltraFaceDetector.create(model.onnxPath, input, { executionProviders: ['cpu'] });
+    upstream = await UltraFaceDetector.create(modelPath('version-RFB-640.onnx'), input, { executionProviders: ['cpu'] });
+    const canvas = await faceOnCanvas(path.join(sharedDir, 'faces', 'df', 'df00204.jpg'), { x1: 200, y1: 100, x2: 500, y2: 400 });
+    frames = await Promise.all([interviewFrame(1), interviewFrame(4), canvas, interviewFrame(7), interviewFrame(9.5)].map((f) => resizedFrame(f, input)));
+  });
+  afterAll(async () => {
+    await batched?.close();
+    await upstream?.close();
+  });
+
+  it('runs several frames at once only with the rewritten graph', () => {
+    expect(batched.dynamicBatch).toBe(true);
+    expect(upstream.dynamicBatch).toBe(false);
+  });
+
+  it('finds in a batch of frames the same faces as frame by frame, and as the upstream graph', async () => {
+    const together = await batched.detectResizedBatch(frames);
+    const oneByOne: FaceDetection[][] = [];
+    for (const f of frames) oneByOne.push(await batched.detectResized(f.input, f.frameWidth, f.frameHeight));
+    const upstreamFaces = await upstream.detectResizedBatch(frames);
+
+    expect(together.map((faces) => faces.length)).toEqual([1, 1, 1, 1, 1]);
+    together.forEach((faces, i) => {
+      expect(maxDifference(faces, oneByOne[i]!)).toBeLessThan(1e-4);
+      // Folding the weights into the convolutions rounds differently: ~1e-4 px at 1080p.
+      expect(maxDifference(faces, upstreamFaces[i]!)).toBeLessThan(1e-2);
+    });
   });
 });

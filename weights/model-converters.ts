@@ -6,7 +6,7 @@ import type { ManifestConverter } from './manifest';
 import { convertFaceApiLandmarks } from './converters/faceapi';
 import { convertLrnetCheckpoints } from './converters/lrnet';
 import { convertMesoNetH5 } from './converters/mesonet';
-import { initializersAsConstants } from './converters/onnx-initializers';
+import { dynamicBatchOf, initializersAsConstants } from './converters/onnx-initializers';
 import { ConversionError } from './weights-errors';
 
 /** Turns upstream file bytes (in manifest order) into ONNX bytes. */
@@ -66,9 +66,12 @@ export const faceApiLandmarksConverter: ModelConverter = {
 };
 
 /** Bump when `converters/onnx-initializers.ts` changes its output for the same graph. */
-export const ONNX_INITIALIZERS_CONVERTER_VERSION = '1';
+export const ONNX_INITIALIZERS_CONVERTER_VERSION = '2';
 
-/** Lets ONNX Runtime fold the weights of graphs that list them as inputs (UltraFace). */
+/**
+ * Lets ONNX Runtime fold the weights of graphs that list them as inputs (UltraFace), and
+ * run several frames at once (a dynamic batch dimension; version 2).
+ */
 export const onnxInitializersConverter: ModelConverter = {
   version: ONNX_INITIALIZERS_CONVERTER_VERSION,
   async convert(sources, spec, model) {
@@ -76,7 +79,7 @@ export const onnxInitializersConverter: ModelConverter = {
     if (graph === undefined || sources.length !== 1) {
       throw new ConversionError(model, spec.name, `expects exactly one .onnx file, got ${sources.length}.`);
     }
-    return initializersAsConstants(graph);
+    return dynamicBatchOf(initializersAsConstants(graph));
   },
 };
 
