@@ -87,9 +87,11 @@ export async function* extractClips(
         yield { clip, offset, image: { data, width, height, channels: 3 } };
       }
     }
-    if (produced >= total) return;
+    // After the last frame ffmpeg ends by itself (-frames:v): waiting for it frees it (and
+    // counts its CPU time in this process's children) before the caller moves on.
     const exit = await exited;
     signal?.throwIfAborted();
+    if (produced >= total) return;
     if (exit.code !== 0 || exit.signal !== null || queue.pendingBytes > 0) {
       throw new VideoError('DECODE_FAILED', `Decoding the clips of ${filePath} failed after ${produced} frames.`, {
         path: filePath,
