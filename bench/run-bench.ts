@@ -10,6 +10,7 @@
  *   npm run bench -- --mode embedded --k 4,16 --keep
  *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
  *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
+ *   npm run bench -- --mode temporal [--clips 4x61]   (LRNet's clips and landmarks on its demo videos: temporal-bench.ts)
  *
  * DEEPSIFT_* variables in the environment reach the scanned CLI unchanged (try
  * DEEPSIFT_INTRA_OP_THREADS=1 npm run bench).
@@ -21,6 +22,7 @@ import { printDistributedDetails, runDistributed, s3BytesPerVideo, type Distribu
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
 import { printTable, seconds } from './print-table';
 import { compareQuality } from './quality-comparison';
+import { runTemporalBench } from './temporal-bench';
 import { makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
 
 /** K values of `--mode embedded` when `--k` is not given: memory must not grow from the first to the second. */
@@ -28,7 +30,7 @@ export const DEFAULT_K_VALUES = [4, 16];
 /** K of `--mode distributed|both` when `--k` is not given: the whole run stays under about ten minutes on 2 cores. */
 export const DEFAULT_DISTRIBUTED_K_VALUES = [8];
 
-const MODES = ['embedded', 'distributed', 'both'] as const;
+const MODES = ['embedded', 'distributed', 'both', 'temporal'] as const;
 type Mode = (typeof MODES)[number];
 
 /** The stages whose per-video `timings` the reports carry. */
@@ -44,6 +46,8 @@ interface BenchArgs {
   layouts: Layout[];
   /** Reports of an earlier build over the sample video and ../shared/eval, to compare this build's with. */
   qualityBaseline: string | undefined;
+  /** `--mode temporal`: clips per video and frames per clip. */
+  clips: { count: number; frames: number } | undefined;
 }
 
 /** One row of the results table. */
@@ -59,7 +63,7 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined, clips: undefined };
   const value = (i: number, arg: string, name: string): [string, number] =>
     arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
@@ -86,12 +90,18 @@ function parseArgs(argv: string[]): BenchArgs {
       i = next;
       if (!(MODES as readonly string[]).includes(raw)) throw new Error(`--mode: expected ${MODES.join('|')}, got "${raw}"`);
       args.mode = raw as Mode;
+    } else if (flag === '--clips') {
+      const [raw, next] = value(i, arg, '--clips');
+      i = next;
+      const [count, frames] = raw.split('x').map(Number);
+      if (!Number.isInteger(count) || !Number.isInteger(frames) || count! < 1 || frames! < 31) throw new Error(`--clips: expected COUNTxFRAMES like 4x61 (at least 31 frames), got "${raw}"`);
+      args.clips = { count: count!, frames: frames! };
     } else if (flag === '--extractor-concurrency') {
       const [raw, next] = value(i, arg, '--extractor-concurrency');
       i = next;
       args.extractorConcurrency = Number(raw);
       if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --keep)`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both|temporal, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --clips 4x61, --keep)`);
   }
   return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
@@ -247,6 +257,10 @@ async function main(): Promise<void> {
   console.log(machineInfo().join('\n'));
   console.log(`settings: ${settings.length > 0 ? settings.join(' ') : 'defaults'}`);
   console.log(`load average before: ${loadAverage()}`);
+  if (args.mode === 'temporal') {
+    await runTemporalBench(args.clips?.count, args.clips?.frames);
+    return;
+  }
 
   const root = await makeBenchDir();
   try {

@@ -88,9 +88,10 @@ function buildProgram(): Command {
     .description('Score facial landmark sequences with one temporal detector: landmark files (LRNet text format: one frame per line, 136 values) or videos, whose landmarks are extracted and calibrated first.')
     .requiredOption('-d, --detector <name>', 'temporal detector manifest name, e.g. lrnet-dfo')
     .option('--json', 'print [{ file, detector, blockScores, videoScore, meanBlockScore }] as JSON', false)
-    .option('--landmarks-out <dir>', 'write the landmarks extracted from videos there, as <name>.txt in LRNet text format')
+    .option('--landmarks-out <dir>', 'write the landmarks extracted from videos there, as <name>.txt (<name>-clip<k>.txt with --clips) in LRNet text format')
+    .option('--clips <COUNTxFRAMES>', 'videos: landmarks of COUNT dense clips of FRAMES frames spread over the video (e.g. 4x61) instead of every frame; far cheaper')
     .argument('<files...>', 'landmark files (.txt) or videos')
-    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string }) => {
+    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string; clips?: string }) => {
       process.exitCode = await runScoreLandmarks(files, opts);
     });
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { landmarkBlocks, parseLandmarkText } from '../detector-workers';
 import { readLrnetWeights, referenceBlockScores } from '../weights/converters/lrnet';
 import { runCli } from '../test/cli-runner';
-import { makeTempDir, sharedDir } from '../test/video-fixtures';
+import { makeTempDir, makeTestClip, sharedDir } from '../test/video-fixtures';
 
 const LANDMARKS = path.join(sharedDir(), 'lrnet-landmarks');
 const VIDEOS = ['lrnet_ff_real', 'lrnet_ff_fake', 'lrnet_dfo_real', 'lrnet_dfo_fake'];
@@ -70,6 +70,28 @@ describe('deepsift score-landmarks', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 600_000);
+
+  it('with --clips scores a video from its dense clips only, and says why a video without a face gets no score', async () => {
+    const dir = await makeTempDir();
+    try {
+      const video = path.join(sharedDir(), 'eval', 'real', 'lrnet_dfo_real.mp4');
+      const pattern = await makeTestClip(path.join(dir, 'pattern.mp4'), { width: 320, height: 240, frames: 100, fps: 25 });
+      const result = await runCli(['score-landmarks', '--detector', 'lrnet-dfo', '--json', '--clips', '4x61', '--landmarks-out', dir, video, pattern]);
+      expect(result.code).toBe(0);
+      const [real, faceless] = JSON.parse(result.stdout) as Line[];
+      // Four clips of 61 frames, two blocks each; the real video stays real (0.19 measured).
+      expect(real!.blockScores).toHaveLength(8);
+      expect(real!.meanBlockScore!).toBeLessThan(0.35);
+      expect(parseLandmarkText(await readFile(path.join(dir, 'lrnet_dfo_real-clip3.txt'), 'utf8'), 'clip').frames).toBe(61);
+      expect(faceless!.meanBlockScore).toBeNull();
+      expect(result.stderr).toMatch(/pattern\.mp4: no clip with a face \(NO_FACE\); not scored/);
+      const bad = await runCli(['score-landmarks', '--detector', 'lrnet-dfo', '--clips', 'four', video]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--clips: expected COUNTxFRAMES/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('prints one line per file for people', async () => {
     const result = await runCli(['score-landmarks', '--detector', 'lrnet-dfo', FILES[1]!]);

@@ -69,6 +69,15 @@ export class OnnxTemporalDetector {
     return summariseBlocks(await this.scoreBlocks(landmarkBlocks(sequence, this.blockFrames)));
   }
 
+  /**
+   * Scores several sequences of one face or video (e.g. its dense clips) in one batch: each
+   * is cut into blocks on its own (no block spans two clips), and all blocks are summarised
+   * together.
+   */
+  async scoreSequences(sequences: readonly LandmarkSequence[]): Promise<LandmarkVideoScores> {
+    return summariseBlocks(await this.scoreBlocks(sequences.flatMap((sequence) => landmarkBlocks(sequence, this.blockFrames))));
+  }
+
   async close(): Promise<void> {
     await this.session.release();
   }

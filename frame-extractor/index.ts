@@ -7,6 +7,8 @@ export { DEFAULT_FFMPEG_PATHS, type FfmpegPaths } from './ffmpeg-command';
 export { VIDEO_ERROR_CODES, VideoError, isVideoError, type VideoErrorCode, type VideoErrorDetails } from './video-error';
 export { probeVideo, type ProbeOptions, type VideoProbe } from './probe-video';
 export { sampleFrameIndices } from './frame-sampling';
+export { clipWindows, DEFAULT_CLIP_COUNT, DEFAULT_CLIP_FRAMES, type ClipWindow } from './clip-sampling';
+export { extractClips, type ClipFrame, type ExtractClipsOptions } from './extract-clips';
 export {
   canCarryAsYuv420,
   DEFAULT_SAMPLED_FRAME_COUNT,

@@ -1,0 +1,156 @@
+/**
+ * LRNet landmarks of one dense clip, fed frame by frame: the face is detected on the clip's
+ * first frame only and followed through the clip by its own landmarks (the face box moves
+ * with the points' centroid), so the face detector runs once per clip and the landmark net
+ * on the face only. Each frame's face region (a square around the face, see
+ * {@link REGION_SCALE}) is kept; once the clip is complete the points are calibrated in
+ * those regions as upstream LRNet does (lrnet-face-plan.ts, lrnet-landmark-tracker.ts), which
+ * gives the same points as on whole frames, without holding whole frames.
+ */
+import type { Box, FaceDetection, RawImage } from '../../common/raw-image';
+import type { FaceDetector } from '../face-detector';
+import type { FaceApiLandmarker } from './faceapi-landmarker';
+import { planFaces, POINTS, type FaceBox, type FacePlan, type FrameShape } from './lrnet-face-plan';
+import { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
+import type { OpenCv } from './opencv';
+
+/**
+ * Side of the face region kept per frame, as a multiple of the detected box's longer side.
+ * Upstream's calibration box is 1.2 × the landmarks' extent (a little more than the detected
+ * box) around their centre; 2.5 leaves room for the face to move off its centroid.
+ */
+export const REGION_SCALE = 2.5;
+
+/** What a {@link ClipLandmarkBuilder} needs. */
+export interface ClipLandmarkDeps {
+  faceDetector: FaceDetector;
+  landmarker: FaceApiLandmarker;
+  cv: OpenCv;
+}
+
+/** Why a clip gave no landmark sequence. */
+export type NoLandmarksReason = 'NO_FACE' | 'FACE_LEFT_REGION';
+
+/** A clip's calibrated landmark sequence, or why it has none. */
+export type ClipLandmarks =
+  | {
+      /** Frames with landmarks. */
+      frames: number;
+      /** [frames, 136] in upstream's [−1, 1] space. */
+      values: Float32Array;
+      /** The face followed: its box and score on the clip's first frame. */
+      face: FaceDetection;
+    }
+  | { frames: 0; reason: NoLandmarksReason };
+
+/** A frame's face region: its pixels and where it lies in the frame. */
+interface Region {
+  image: RawImage;
+  x: number;
+  y: number;
+}
+
+/** Builds one clip's landmark sequence from its frames, pushed in order. */
+export class ClipLandmarkBuilder {
+  private face: FaceDetection | undefined;
+  private noFace = false;
+  private anchor: { x: number; y: number } | undefined;
+  private readonly shapes: FrameShape[] = [];
+  private readonly regions: Region[] = [];
+  private frameSize = { width: 0, height: 0 };
+
+  constructor(private readonly deps: ClipLandmarkDeps) {}
+
+  /** Takes the clip's next frame (RGB); after a first frame without a face, frames are ignored. */
+  async push(frame: RawImage): Promise<void> {
+    if (this.noFace) return;
+    if (this.face === undefined) {
+      this.face = mostProminent(await this.deps.faceDetector.detect(frame));
+      if (this.face === undefined) {
+        this.noFace = true;
+        return;
+      }
+      this.frameSize = { width: frame.width, height: frame.height };
+    }
+    const shift = this.anchor === undefined ? { x: 0, y: 0 } : minus(centroid(this.shapes[this.shapes.length - 1]!), this.anchor);
+    const box = shifted(this.face.box, shift.x, shift.y);
+    const shape = await this.deps.landmarker.locate(frame, box);
+    this.anchor ??= centroid(shape);
+    this.shapes.push(shape);
+    this.regions.push(regionAround(frame, box));
+  }
+
+  /** Calibrates the landmarks of the frames pushed; frees what the clip held. */
+  finish(): ClipLandmarks {
+    const face = this.face;
+    const plan = face === undefined ? null : planFaces(this.shapes, this.frameSize.width, this.frameSize.height);
+    const regions = this.regions.splice(0);
+    if (face === undefined || plan === null) return { frames: 0, reason: 'NO_FACE' };
+    const inRegions = planInRegions(plan, regions);
+    if (inRegions === null) return { frames: 0, reason: 'FACE_LEFT_REGION' };
+    const tracker = new LrnetLandmarkTracker(this.deps.cv, inRegions);
+    try {
+      for (const region of regions.slice(0, tracker.frameCount)) tracker.push(region.image);
+      const values = tracker.result();
+      return { frames: values.length / (2 * POINTS), values, face };
+    } finally {
+      tracker.close();
+    }
+  }
+}
+
+/** The plan with each frame's box moved into that frame's region; null when a box does not fit in it. */
+function planInRegions(plan: FacePlan, regions: readonly Region[]): FacePlan | null {
+  const boxes: FaceBox[] = [];
+  for (const [index, box] of plan.boxes.entries()) {
+    const region = regions[plan.skipped + index]!;
+    const moved = { x1: box.x1 - region.x, y1: box.y1 - region.y, size: box.size };
+    if (moved.x1 < 0 || moved.y1 < 0 || moved.x1 + box.size > region.image.width || moved.y1 + box.size > region.image.height) return null;
+    boxes.push(moved);
+  }
+  return { ...plan, boxes };
+}
+
+/** A copy of the square of {@link REGION_SCALE} × the box's longer side around its centre, cut at the frame's edges. */
+function regionAround(frame: RawImage, box: Box): Region {
+  const half = (REGION_SCALE * Math.max(box.x2 - box.x1, box.y2 - box.y1)) / 2;
+  const cx = (box.x1 + box.x2) / 2;
+  const cy = (box.y1 + box.y2) / 2;
+  const x = Math.max(0, Math.floor(cx - half));
+  const y = Math.max(0, Math.floor(cy - half));
+  const width = Math.max(1, Math.min(frame.width, Math.ceil(cx + half)) - x);
+  const height = Math.max(1, Math.min(frame.height, Math.ceil(cy + half)) - y);
+  const data = Buffer.allocUnsafe(width * height * 3);
+  for (let row = 0; row < height; row += 1) {
+    const start = ((y + row) * frame.width + x) * 3;
+    frame.data.copy(data, row * width * 3, start, start + width * 3);
+  }
+  return { image: { data, width, height, channels: 3 }, x, y };
+}
+
+/** The detection with the largest box (the subject, not a face in the background); ties by score. */
+function mostProminent(faces: FaceDetection[]): FaceDetection | undefined {
+  const area = (box: Box): number => (box.x2 - box.x1) * (box.y2 - box.y1);
+  return faces.reduce<FaceDetection | undefined>(
+    (best, face) => (best === undefined || area(face.box) > area(best.box) || (area(face.box) === area(best.box) && face.score > best.score) ? face : best),
+    undefined,
+  );
+}
+
+function centroid(shape: FrameShape): { x: number; y: number } {
+  let x = 0;
+  let y = 0;
+  for (let p = 0; p < POINTS; p += 1) {
+    x += shape[2 * p]!;
+    y += shape[2 * p + 1]!;
+  }
+  return { x: x / POINTS, y: y / POINTS };
+}
+
+function minus(a: { x: number; y: number }, b: { x: number; y: number }): { x: number; y: number } {
+  return { x: a.x - b.x, y: a.y - b.y };
+}
+
+function shifted(box: Box, dx: number, dy: number): Box {
+  return { x1: box.x1 + dx, y1: box.y1 + dy, x2: box.x2 + dx, y2: box.y2 + dy };
+}
