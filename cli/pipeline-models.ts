@@ -183,6 +183,9 @@ export async function detectorManifests(names: string[], options: WeightsOptions
   const manifests = names.map((name) => pickManifest(registry, name));
   const detectors = new Map<string, ImageModelManifest>();
   for (const manifest of manifests) {
+    if (manifest.kind === 'temporal-detector') {
+      throw new Error(`"${manifest.name}" is a temporal detector, which only deepsift scan and score-landmarks run yet`);
+    }
     if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
     detectors.set(manifest.name, manifest);
   }
