@@ -23,7 +23,7 @@ import {
 import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
 import { DetectorWorker, TemporalDetectorWorker } from '../detector-workers';
 import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
-import { FrameExtractorStage, DEFAULT_CLIP_COUNT, DEFAULT_CLIP_FRAMES, DEFAULT_VIDEO_LIMITS, type VideoLimits } from '../frame-extractor';
+import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type VideoLimits } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
 import { cropSpecOf, faceBatchSizeOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
@@ -172,16 +172,16 @@ export class EmbeddedPipeline {
   }
 
   /**
-   * How the face cropper builds temporal detectors' landmark sequences: the default dense
-   * clips (4 × 61 frames, README "LRNet on dense clips"), decoded by one more ffmpeg run.
+   * How the face cropper builds temporal detectors' landmark sequences: the configured dense
+   * clips (4 × 61 frames by default, README "LRNet on dense clips"), decoded by one more ffmpeg run.
    */
   private temporalClipOptions(limits: VideoLimits): TemporalClipOptions {
     const { config } = this;
     const { models } = this.deps;
     return {
       detectors: new Set(models.temporalDetectors.map((d) => d.name)),
-      clipCount: DEFAULT_CLIP_COUNT,
-      clipFrames: DEFAULT_CLIP_FRAMES,
+      clipCount: config.clipCount,
+      clipFrames: config.clipFrames,
       landmarker: models.landmarks!.landmarker,
       cv: models.landmarks!.cv,
       limits,
