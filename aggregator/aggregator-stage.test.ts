@@ -96,6 +96,36 @@ describe('AggregatorStage', () => {
     await second.transport.close();
   });
 
+  it('waits for a temporal detector even when no crop was cut, and reports why it has no score', async () => {
+    const work = new MemoryStorage();
+    const reports = new MemoryStorage();
+    const { transport, stage, announced } = await setUp(work, reports);
+    const faceless = createEnvelope('video.faces', VIDEO, 'job-1', {
+      ...faces.payload,
+      detectors: ['a', 'b'],
+      temporalDetectors: ['b'],
+      frames: { sampled: 2, withFaces: 0, withoutFaces: 2 },
+      tracks: [],
+      cropCount: 0,
+    });
+    await transport.publish('video.faces', faceless);
+    await until(async () => (await workKeys(work)).some((k) => k.endsWith('/faces.json')), 'the faces to be stored');
+    expect(announced).toHaveLength(0);
+    await transport.publish(
+      'video.scores',
+      createEnvelope('video.scores', VIDEO, 'job-1', {
+        detector: 'b', model: { name: 'b', sha256: 'e'.repeat(64) }, scores: [], busyMs: 1,
+        temporal: { clips: [{ startFrame: 0, blockScores: [], reason: 'NO_FACE' }], meanBlockScore: null, reason: 'no clip with a face' },
+      }),
+    );
+    await until(() => announced.length === 1, 'the announcement');
+    const report = await readReport(reports);
+    expect(report).toMatchObject({ status: 'done', label: 'UNKNOWN', score: null });
+    expect(report.detectors.b).toMatchObject({ score: null, reason: 'no clip with a face' });
+    await stage.close();
+    await transport.close();
+  });
+
   it('writes a partial report from its own sweep timer when a detector stays silent past the timeout', async () => {
     const work = new MemoryStorage();
     const reports = new MemoryStorage();

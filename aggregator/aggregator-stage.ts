@@ -23,6 +23,7 @@ import {
   type Storage,
   type Subscription,
   type VersionedStorage,
+  type VideoFacesPayload,
   workPrefix,
 } from '../common';
 import { AnalysisStateStore } from './analysis-state';
@@ -184,7 +185,7 @@ export class AggregatorStage {
     const parts = await this.parts.load(analysis);
     const faces = parts.faces?.value;
     if (!faces) return;
-    const waitingFor = faces.payload.cropCount === 0 ? [] : faces.payload.detectors.filter((d) => !parts.scores.has(d));
+    const waitingFor = expectedDetectors(faces.payload).filter((d) => !parts.scores.has(d));
     if (waitingFor.length > 0) return;
     await this.finish(analysis, () => this.buildReport(parts, []), log, envelope.id);
   }
@@ -310,6 +311,17 @@ function replaces(next: VideoReport, existing: VideoReport): boolean {
   if (existing.status !== 'done') return true;
   if (next.status !== 'done') return false;
   return next.partial === true ? existing.partial === true : true;
+}
+
+/**
+ * The detectors whose scores a video's report waits for: the crop detectors when crops were
+ * cut, and the temporal detectors always (they read the video's clips, not the crops, and
+ * say why when they have no score).
+ */
+function expectedDetectors(faces: VideoFacesPayload): string[] {
+  const temporal = faces.temporalDetectors ?? [];
+  const crop = faces.cropCount === 0 ? [] : faces.detectors.filter((d) => !temporal.includes(d));
+  return [...crop, ...temporal];
 }
 
 function analysisKey({ videoId, correlationId }: AnalysisId): string {

@@ -62,6 +62,41 @@ describe('buildDoneReport', () => {
   });
 });
 
+describe('buildDoneReport with a temporal detector', () => {
+  const withTemporal = (cropTracks: Array<{ trackId: number; samples: number[] }>) => {
+    const envelope = faces(cropTracks);
+    return { ...envelope, payload: { ...envelope.payload, detectors: ['a', 'lrnet'], temporalDetectors: ['lrnet'] } };
+  };
+  const temporal = (result: VideoScoresPayload['temporal']): VideoScoresPayload => ({ detector: 'lrnet', model: { name: 'lrnet', sha256: 'd'.repeat(64) }, scores: [], temporal: result, busyMs: 3 });
+
+  it('reports the mean block score, the clips\' block scores, and counts it in the ensemble', () => {
+    const report = buildDoneReport(
+      withTemporal([{ trackId: 0, samples: [0, 1] }]),
+      new Map([
+        ['a', scores('a', { '0-0': 0.2, '0-1': 0.2 })],
+        ['lrnet', temporal({ clips: [{ startFrame: 5, blockScores: [0.6, 0.8] }, { startFrame: 90, blockScores: [], reason: 'NO_FACE' }], meanBlockScore: 0.7 })],
+      ]),
+      settings,
+    );
+    expect(reportSchemaErrors(report)).toEqual([]);
+    expect(report.detectors.lrnet).toMatchObject({ score: 0.7, label: 'FAKE', aggregation: 'mean-block', facesScored: 1 });
+    expect(report.detectors.lrnet!.clips).toEqual([{ startFrame: 5, blockScores: [0.6, 0.8] }, { startFrame: 90, blockScores: [], reason: 'NO_FACE' }]);
+    expect(report.score).toBeCloseTo(0.45, 10);
+    expect(report.models.map((m) => m.kind)).toEqual(['face-detector', 'deepfake-detector', 'temporal-detector']);
+  });
+
+  it('gives the temporal detector no score and its reason when no clip had a face', () => {
+    const report = buildDoneReport(
+      withTemporal([]),
+      new Map([['lrnet', temporal({ clips: [{ startFrame: 0, blockScores: [], reason: 'NO_FACE' }], meanBlockScore: null, reason: 'no clip with a face' })]]),
+      settings,
+    );
+    expect(reportSchemaErrors(report)).toEqual([]);
+    expect(report.detectors.lrnet).toMatchObject({ score: null, label: 'UNKNOWN', facesScored: 0, reason: 'no clip with a face' });
+    expect(report).toMatchObject({ label: 'UNKNOWN', score: null });
+  });
+});
+
 describe('report schema', () => {
   it('accepts failed reports and rejects malformed ones', () => {
     const failed = buildFailedReport(

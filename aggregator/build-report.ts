@@ -54,16 +54,13 @@ export function buildDoneReport(
   const rawScores: Record<string, number> = {};
   const calibration = settings.calibration?.calibration;
   const calibrated: string[] = [];
+  const temporalDetectors = new Set(payload.temporalDetectors ?? []);
   for (const detector of payload.detectors) {
+    const temporal = temporalDetectors.has(detector);
     const policy = settings.policyFor(detector);
-    const faceScores: FaceScore[] = [];
-    for (const track of payload.tracks) {
-      for (const d of track.detections) {
-        const score = scoreByCrop.get(d.cropId)?.[detector];
-        if (score !== undefined) faceScores.push({ trackId: track.trackId, score });
-      }
-    }
-    const score = aggregateVideoScore(faceScores, policy.aggregation);
+    const aggregation = temporal ? TEMPORAL_AGGREGATION : policy.aggregation;
+    const { score, facesScored } = temporal ? temporalVideoScore(scores.get(detector)) : cropVideoScore(detector, payload, scoreByCrop, policy);
+    const extras = temporal ? temporalExtras(scores.get(detector)) : {};
     if (score !== undefined) {
       detectorScores.push(score);
       rawScores[detector] = score;
@@ -74,8 +71,9 @@ export function buildDoneReport(
         score: score ?? null,
         label: verdict(score, policy.threshold),
         threshold: policy.threshold,
-        aggregation: policy.aggregation,
-        facesScored: faceScores.length,
+        aggregation,
+        facesScored,
+        ...extras,
       };
       continue;
     }
@@ -86,8 +84,9 @@ export function buildDoneReport(
       rawScore: score ?? null,
       label: verdict(calibratedScore, fitted.threshold),
       threshold: fitted.threshold,
-      aggregation: policy.aggregation,
-      facesScored: faceScores.length,
+      aggregation,
+      facesScored,
+      ...extras,
     };
   }
 
@@ -114,7 +113,11 @@ export function buildDoneReport(
   const threshold = stacked !== undefined ? calibration!.ensemble!.threshold : settings.verdictThreshold;
   const models: ModelReport[] = [
     { name: payload.faceDetector.name, kind: 'face-detector', sha256: payload.faceDetector.sha256 },
-    ...[...scores.values()].map((s) => ({ name: s.model.name, kind: 'deepfake-detector' as const, sha256: s.model.sha256 })),
+    ...[...scores.values()].map((s) => ({
+      name: s.model.name,
+      kind: s.temporal !== undefined ? ('temporal-detector' as const) : ('deepfake-detector' as const),
+      sha256: s.model.sha256,
+    })),
   ];
   const detectorBusyMs = [...scores.values()].reduce((sum, s) => sum + s.busyMs, 0);
 
@@ -135,6 +138,43 @@ export function buildDoneReport(
     timings: withTotal({ ...payload.timings, 'detector-workers': round(detectorBusyMs) }, payload.source.submittedAt),
     models,
   };
+}
+
+/** How a temporal detector's video score is made: the mean of its blocks' P(fake), over all clips. */
+export const TEMPORAL_AGGREGATION = 'mean-block';
+
+/** A video score and how many faces (crop detectors) or clips (temporal ones) it came from. */
+interface VideoScore {
+  score: number | undefined;
+  facesScored: number;
+}
+
+/** A crop detector's video score: its face scores under the detector's aggregation. */
+function cropVideoScore(detector: string, payload: VideoFacesPayload, scoreByCrop: Map<string, Record<string, number>>, policy: DetectorPolicy): VideoScore {
+  const faceScores: FaceScore[] = [];
+  for (const track of payload.tracks) {
+    for (const d of track.detections) {
+      const score = scoreByCrop.get(d.cropId)?.[detector];
+      if (score !== undefined) faceScores.push({ trackId: track.trackId, score });
+    }
+  }
+  return { score: aggregateVideoScore(faceScores, policy.aggregation), facesScored: faceScores.length };
+}
+
+/** A temporal detector's video score (its mean block score) and the number of clips with blocks. */
+function temporalVideoScore(result: VideoScoresPayload | undefined): VideoScore {
+  const temporal = result?.temporal;
+  return {
+    score: temporal?.meanBlockScore ?? undefined,
+    facesScored: temporal?.clips.filter((clip) => clip.blockScores.length > 0).length ?? 0,
+  };
+}
+
+/** What a report adds for a temporal detector: block scores per clip, and why there is no score. */
+function temporalExtras(result: VideoScoresPayload | undefined): Pick<DetectorResult, 'clips' | 'reason'> {
+  const temporal = result?.temporal;
+  if (temporal === undefined) return {};
+  return { clips: temporal.clips, ...(temporal.reason !== undefined ? { reason: temporal.reason } : {}) };
 }
 
 /** Builds the report of a video that a stage gave up on. */

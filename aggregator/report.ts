@@ -3,7 +3,7 @@
  * `aggregator/report-schema.json`, documented in the README.
  */
 import Ajv from 'ajv';
-import type { Box, FailureCode, StageName, VideoInfo } from '../common';
+import type { Box, ClipScores, FailureCode, StageName, VideoInfo } from '../common';
 import reportSchema from './report-schema.json';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -20,7 +20,12 @@ export interface DetectorResult {
   /** `label` is FAKE when `score` ≥ this. */
   threshold: number;
   aggregation: string;
+  /** Face crops scored; for a temporal detector, its clips that gave landmark blocks. */
   facesScored: number;
+  /** Temporal detectors: P(fake) of each 30-frame block, per dense clip (by the clip's first frame), or why the clip has none. */
+  clips?: ClipScores[];
+  /** Temporal detectors: why there is no score (no clip with a face, a video shorter than one clip). */
+  reason?: string;
 }
 
 /** One face of one sampled frame, as scored. */
@@ -54,7 +59,7 @@ export interface ReportCalibration {
 /** A model used for the report, with the SHA-256 of the graph that ran. */
 export interface ModelReport {
   name: string;
-  kind: 'face-detector' | 'deepfake-detector';
+  kind: 'face-detector' | 'deepfake-detector' | 'temporal-detector';
   sha256: string;
 }
 

@@ -21,9 +21,9 @@ import {
   type Subscription,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
-import { DetectorWorker } from '../detector-workers';
-import { FaceCropperStage } from '../face-cropper';
-import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS } from '../frame-extractor';
+import { DetectorWorker, TemporalDetectorWorker } from '../detector-workers';
+import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
+import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type VideoLimits } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
 import { cropSpecOf, faceBatchSizeOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
@@ -88,7 +88,7 @@ export class EmbeddedPipeline {
     const stageDeps = { transport: this.transport, logger, metrics, dependencies: this.dependencies };
     for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
 
-    const manifests = new Map(models.detectors.map((d) => [d.name, d.manifest]));
+    const manifests = new Map([...models.detectors, ...models.temporalDetectors].map((d) => [d.name, d.manifest]));
     const cropSpecs = new Map(models.detectors.map((d) => [d.name, cropSpecOf(config, d.manifest)]));
     const settings = reportSettingsOf(config, manifests);
 
@@ -107,6 +107,15 @@ export class EmbeddedPipeline {
           deadlineMs: config.stageDeadlineMs,
         }, cropSpecs.get(detector.name)!.margin),
     );
+    const temporalWorkers = models.temporalDetectors.map(
+      (detector) => new TemporalDetectorWorker(stageDeps, detector, { prefetch: 4, deadlineMs: config.stageDeadlineMs }),
+    );
+    const limits: VideoLimits = {
+      ...DEFAULT_VIDEO_LIMITS,
+      maxVideoBytes: config.maxVideoBytes,
+      maxDurationSeconds: config.maxDurationSeconds,
+      maxPixels: config.maxPixels,
+    };
     const faceCropper = new FaceCropperStage(
       {
         ...stageDeps,
@@ -120,17 +129,13 @@ export class EmbeddedPipeline {
         concurrency: 1,
         deadlineMs: config.stageDeadlineMs,
         faceBatchSize: faceBatchSizeOf(config, models.faceDetector),
+        ...(models.landmarks && models.temporalDetectors.length > 0 ? { temporal: this.temporalClipOptions(limits) } : {}),
       },
     );
     const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
       framesPerVideo: config.framesPerVideo,
       allowFileSources: true,
-      limits: {
-        ...DEFAULT_VIDEO_LIMITS,
-        maxVideoBytes: config.maxVideoBytes,
-        maxDurationSeconds: config.maxDurationSeconds,
-        maxPixels: config.maxPixels,
-      },
+      limits,
       concurrency: config.videoConcurrency,
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
       ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
@@ -142,7 +147,7 @@ export class EmbeddedPipeline {
       detectionSize: models.faceDetector.inputSize,
     });
     // Downstream first, so that nothing is published before its consumer is ready.
-    for (const stage of [aggregator, ...detectorWorkers, faceCropper, frameExtractor]) {
+    for (const stage of [aggregator, ...detectorWorkers, ...temporalWorkers, faceCropper, frameExtractor]) {
       await stage.start();
       this.stages.push(stage);
     }
@@ -164,6 +169,25 @@ export class EmbeddedPipeline {
       );
     }
     this.ingest = new LocalIngest(stageDeps, config.detectors);
+  }
+
+  /**
+   * How the face cropper builds temporal detectors' landmark sequences: the configured dense
+   * clips (4 × 61 frames by default, README "LRNet on dense clips"), decoded by one more ffmpeg run.
+   */
+  private temporalClipOptions(limits: VideoLimits): TemporalClipOptions {
+    const { config } = this;
+    const { models } = this.deps;
+    return {
+      detectors: new Set(models.temporalDetectors.map((d) => d.name)),
+      clipCount: config.clipCount,
+      clipFrames: config.clipFrames,
+      landmarker: models.landmarks!.landmarker,
+      cv: models.landmarks!.cv,
+      limits,
+      ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+      decoderThreads: decoderThreadsFor(config.videoConcurrency),
+    };
   }
 
   /** Analyses the inputs; resolves with one report per input, in input order. */

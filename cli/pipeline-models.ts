@@ -5,8 +5,9 @@
  */
 import { autoFaceBatchSize, type DeepsiftConfig, type Logger } from '../common';
 import { readCalibrationFile, type ReportSettings } from '../aggregator';
-import { OnnxDeepfakeDetector } from '../detector-workers';
+import { OnnxDeepfakeDetector, OnnxTemporalDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
+import { FaceApiLandmarker, loadOpenCv, type OpenCv } from '../face-cropper/landmarks';
 import {
   ensureModel,
   loadModelRegistry,
@@ -14,6 +15,7 @@ import {
   resolveWeightsOptions,
   type EnsuredModel,
   type ImageModelManifest,
+  type ModelManifest,
   type WeightsOptions,
 } from '../weights';
 import { DEEPSIFT_VERSION } from './version';
@@ -21,8 +23,22 @@ import { DEEPSIFT_VERSION } from './version';
 export interface PipelineModels {
   faceDetector: UltraFaceDetector;
   faceDetectorModel: EnsuredModel;
+  /** The crop detectors among the configured ones. */
   detectors: OnnxDeepfakeDetector[];
+  /** The temporal detectors among the configured ones (LRNet); empty unless selected. */
+  temporalDetectors: OnnxTemporalDetector[];
+  /** What builds their landmark sequences; loaded only when a temporal detector is. */
+  landmarks?: LandmarkModels;
 }
+
+/** The landmark net and OpenCV that turn a video's dense clips into LRNet landmark sequences. */
+export interface LandmarkModels {
+  landmarker: FaceApiLandmarker;
+  cv: OpenCv;
+}
+
+/** The landmark model temporal detectors read (face-cropper/landmarks). */
+const LANDMARK_MODEL = 'faceapi-landmark68';
 
 export interface FaceDetectorModel {
   detector: UltraFaceDetector;
@@ -75,7 +91,7 @@ export function faceBatchSizeOf(config: DeepsiftConfig, detector: UltraFaceDetec
 export async function loadDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxDeepfakeDetector> {
   const model = await ensureModel(name, weightsOptions(config, logger));
   if (model.manifest.kind === 'temporal-detector') {
-    throw new Error(`"${name}" is a temporal detector, which scan and the workers do not run yet: use deepsift score-landmarks`);
+    throw new Error(`"${name}" is a temporal detector, which the workers do not run yet: use deepsift scan --detectors ${name} (one process) or deepsift score-landmarks`);
   }
   if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
   const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, {
@@ -97,16 +113,59 @@ export async function loadDetectors(config: DeepsiftConfig, names: string[], log
   }
 }
 
-/** Fetches (if needed) and loads the face detector and the deepfake detectors, side by side. */
+/** Fetches (if needed) and loads one temporal detector. */
+export async function loadTemporalDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxTemporalDetector> {
+  const model = await ensureModel(name, weightsOptions(config, logger));
+  const detector = await OnnxTemporalDetector.create(model.manifest, model.onnxPath, model.sha256, {
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+  });
+  logger.info('Temporal detector loaded.', { model: name, executionProvider: detector.executionProvider });
+  return detector;
+}
+
+/** Fetches (if needed) and loads the landmark net, and loads OpenCV. */
+export async function loadLandmarkModels(config: DeepsiftConfig, logger: Logger): Promise<LandmarkModels> {
+  const [model, { cv }] = await Promise.all([ensureModel(LANDMARK_MODEL, weightsOptions(config, logger)), loadOpenCv()]);
+  const landmarker = await FaceApiLandmarker.create(model.manifest, model.onnxPath, {
+    executionProviders: config.executionProviders,
+    intraOpThreads: config.intraOpThreads,
+  });
+  return { landmarker, cv };
+}
+
+/**
+ * The configured detectors split by kind (from their manifests, no weights needed): crop
+ * detectors and temporal detectors, each in the configured order.
+ */
+export async function detectorsByKind(config: DeepsiftConfig, logger?: Logger): Promise<{ crop: string[]; temporal: string[] }> {
+  const registry = await loadModelRegistry(resolveWeightsOptions(weightsOptions(config, logger)));
+  const temporal = config.detectors.filter((name) => pickManifest(registry, name).kind === 'temporal-detector');
+  return { crop: config.detectors.filter((name) => !temporal.includes(name)), temporal };
+}
+
+/**
+ * Fetches (if needed) and loads the face detector and the configured detectors, side by
+ * side: crop detectors, and, when temporal detectors are selected, those with the landmark
+ * models their sequences need (the embedded pipeline runs them; workers do not yet).
+ */
 export async function loadPipelineModels(config: DeepsiftConfig, logger: Logger): Promise<PipelineModels> {
+  const kinds = await detectorsByKind(config, logger);
   const face = loadFaceDetector(config, logger);
-  const detectors = loadDetectors(config, config.detectors, logger);
+  const detectors = loadDetectors(config, kinds.crop, logger);
+  const temporal = Promise.all(kinds.temporal.map((name) => loadTemporalDetector(config, name, logger)));
+  const landmarks = kinds.temporal.length > 0 ? loadLandmarkModels(config, logger) : Promise.resolve(undefined);
   try {
-    const [{ detector, model }, loaded] = await Promise.all([face, detectors]);
-    return { faceDetector: detector, faceDetectorModel: model, detectors: loaded };
+    const [{ detector, model }, loaded, temporalDetectors, landmarkModels] = await Promise.all([face, detectors, temporal, landmarks]);
+    return { faceDetector: detector, faceDetectorModel: model, detectors: loaded, temporalDetectors, ...(landmarkModels ? { landmarks: landmarkModels } : {}) };
   } catch (error) {
     // Release whatever did load before reporting the failure.
-    await Promise.allSettled([face.then((f) => f.detector.close()), detectors.then((ds) => Promise.all(ds.map((d) => d.close())))]);
+    await Promise.allSettled([
+      face.then((f) => f.detector.close()),
+      detectors.then((ds) => Promise.all(ds.map((d) => d.close()))),
+      temporal.then((ts) => Promise.all(ts.map((t) => t.close()))),
+      landmarks.then((l) => l?.landmarker.close()),
+    ]);
     throw error;
   }
 }
@@ -114,7 +173,8 @@ export async function loadPipelineModels(config: DeepsiftConfig, logger: Logger)
 /** Releases every session. */
 export async function closePipelineModels(models: PipelineModels): Promise<void> {
   await models.faceDetector.close();
-  await Promise.all(models.detectors.map((d) => d.close()));
+  await Promise.all([...models.detectors, ...models.temporalDetectors].map((d) => d.close()));
+  await models.landmarks?.landmarker.close();
 }
 
 /** The manifests of the named deepfake detectors, built-in or users' (no weights needed). */
@@ -123,6 +183,9 @@ export async function detectorManifests(names: string[], options: WeightsOptions
   const manifests = names.map((name) => pickManifest(registry, name));
   const detectors = new Map<string, ImageModelManifest>();
   for (const manifest of manifests) {
+    if (manifest.kind === 'temporal-detector') {
+      throw new Error(`"${manifest.name}" is a temporal detector, which only deepsift scan and score-landmarks run yet`);
+    }
     if (manifest.kind !== 'deepfake-detector') throw new Error(`"${manifest.name}" is not a deepfake detector`);
     detectors.set(manifest.name, manifest);
   }
@@ -148,7 +211,7 @@ export function cropSpecOf(config: DeepsiftConfig, manifest: ImageModelManifest)
  * How reports are built: thresholds and aggregation from the manifests unless configured,
  * and the calibration file when one is configured (read here, at start-up).
  */
-export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, ImageModelManifest>): ReportSettings {
+export function reportSettingsOf(config: DeepsiftConfig, manifests: ReadonlyMap<string, ModelManifest>): ReportSettings {
   return {
     ...(config.calibrationFile !== undefined ? { calibration: readCalibrationFile(config.calibrationFile) } : {}),
     verdictThreshold: config.verdictThreshold,
@@ -156,7 +219,12 @@ export function reportSettingsOf(config: DeepsiftConfig, manifests: Map<string, 
     deepsiftVersion: DEEPSIFT_VERSION,
     policyFor: (name) => ({
       threshold: manifests.get(name)?.threshold ?? config.verdictThreshold,
-      aggregation: config.aggregation ?? manifests.get(name)?.aggregation ?? 'track-max',
+      aggregation: config.aggregation ?? aggregationOf(manifests.get(name)) ?? 'track-max',
     }),
   };
+}
+
+/** A crop detector's default aggregation from its manifest (temporal detectors have their own). */
+function aggregationOf(manifest: ModelManifest | undefined): ImageModelManifest['aggregation'] {
+  return manifest?.kind === 'temporal-detector' ? undefined : manifest?.aggregation;
 }

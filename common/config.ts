@@ -8,6 +8,16 @@
 
 export const DEFAULT_FRAMES_PER_VIDEO = 32; // as the DFDC winning solutions sampled
 export const DEFAULT_DETECTORS = ['meso4-df', 'mesoinception-df'];
+
+/** Dense clips per video for temporal detectors unless told otherwise: four places over the video, as the issue suggests. */
+export const DEFAULT_CLIP_COUNT = 4;
+
+/**
+ * Frames per dense clip unless told otherwise: 61, two LRNet blocks of 30 (upstream's blocking
+ * needs one frame more than its blocks, see detector-workers/landmark-blocks.ts), about
+ * 2 s at 30 fps.
+ */
+export const DEFAULT_CLIP_FRAMES = 61;
 export const DEFAULT_FACE_DETECTOR = 'ultraface-rfb-640';
 export const DEFAULT_FACE_SCORE_THRESHOLD = 0.7;
 export const DEFAULT_NMS_IOU_THRESHOLD = 0.3;
@@ -65,6 +75,10 @@ export type AggregationName = 'track-max' | 'confident';
 export interface DeepsiftConfig {
   framesPerVideo: number;
   detectors: string[];
+  /** Dense clips per video that temporal detectors read (scan only). */
+  clipCount: number;
+  /** Consecutive frames per dense clip. */
+  clipFrames: number;
   faceDetector: string;
   faceScoreThreshold: number;
   nmsIouThreshold: number;
@@ -212,6 +226,8 @@ const oneOf = (...values: string[]): Parser => (raw) => {
 export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'framesPerVideo', env: 'DEEPSIFT_FRAMES_PER_VIDEO', flag: 'frames', defaultValue: DEFAULT_FRAMES_PER_VIDEO, unit: 'frames', description: 'Frames sampled per video, spread uniformly over its length.', parse: integer(1), scope: 'all' },
   { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list, scope: 'all' },
+  { key: 'clipCount', env: 'DEEPSIFT_CLIP_COUNT', flag: 'clip-count', defaultValue: DEFAULT_CLIP_COUNT, unit: 'clips', description: 'Dense clips per video that temporal detectors (lrnet-*) read, spread over its length; fewer when they would overlap.', parse: integer(1), scope: 'all' },
+  { key: 'clipFrames', env: 'DEEPSIFT_CLIP_FRAMES', flag: 'clip-frames', defaultValue: DEFAULT_CLIP_FRAMES, unit: 'frames', description: 'Consecutive frames per dense clip; LRNet needs 31 for one block of 30, 61 for two.', parse: integer(31), scope: 'all' },
   { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
   { key: 'faceBatchSize', env: 'DEEPSIFT_FACE_BATCH_SIZE', flag: 'face-batch-size', defaultValue: DEFAULT_FACE_BATCH_SIZE, unit: 'frames', description: "Frames of a video per run of the face detector (frames resized while decoding: scan and the decode group); 0 picks by execution provider (1 on CPU, 8 on a GPU).", parse: integer(0), scope: 'all' },
   { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },

@@ -26,6 +26,25 @@ describe('envelope validation', () => {
     expect(() => validateEnvelope(scores)).toThrow(/score must be <= 1/);
   });
 
+  it('accepts a video\'s clip sequences and rejects a clip without landmarks or a reason', () => {
+    const sequences = createEnvelope('video.sequences', VIDEO, 'corr', {
+      detector: 'lrnet-ffpp',
+      clipFrames: 2,
+      clips: [{ startFrame: 0, frames: 2, values: new Array<number>(272).fill(0.1) }, { startFrame: 40, frames: 0, reason: 'NO_FACE' }],
+    });
+    expect(validateEnvelope(JSON.parse(JSON.stringify(sequences)))).toEqual(sequences);
+    const bad = { ...sequences, payload: { ...sequences.payload, clips: [{ startFrame: 0, frames: 0 }] } };
+    expect(() => validateEnvelope(bad)).toThrow(InvalidMessageError);
+  });
+
+  it('rejects temporal block scores outside [0, 1]', () => {
+    const scores = createEnvelope('video.scores', VIDEO, 'corr', {
+      detector: 'lrnet-ffpp', model: { name: 'lrnet-ffpp', sha256: 'x' }, scores: [], busyMs: 1,
+      temporal: { clips: [{ startFrame: 0, blockScores: [1.2] }], meanBlockScore: 1.2 },
+    });
+    expect(() => validateEnvelope(scores)).toThrow(InvalidMessageError);
+  });
+
   it('turns unparseable bytes into an InvalidMessageError', () => {
     expect(() => parseEnvelope(Buffer.from('{not json'))).toThrow('message is not valid JSON');
   });

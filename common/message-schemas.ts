@@ -40,6 +40,43 @@ const videoInfo = {
   },
 };
 
+const probability = { type: 'number', minimum: 0, maximum: 1 };
+const noSequenceReason = { enum: ['NO_FACE', 'FACE_LEFT_REGION'] };
+
+/** A dense clip's landmarks (frames × 136 values), or why it has none. */
+const clipSequence = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['startFrame', 'frames', 'values'],
+      properties: { startFrame: count, frames: { type: 'integer', minimum: 1 }, values: { type: 'array', items: { type: 'number' } } },
+    },
+    {
+      type: 'object',
+      required: ['startFrame', 'frames', 'reason'],
+      properties: { startFrame: count, frames: { const: 0 }, reason: noSequenceReason },
+    },
+  ],
+};
+
+/** A temporal detector's per-clip block scores and video score. */
+const temporalScores = {
+  type: 'object',
+  required: ['clips', 'meanBlockScore'],
+  properties: {
+    clips: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['startFrame', 'blockScores'],
+        properties: { startFrame: count, blockScores: { type: 'array', items: probability }, reason: { type: 'string' } },
+      },
+    },
+    meanBlockScore: { oneOf: [probability, { type: 'null' }] },
+    reason: { type: 'string' },
+  },
+};
+
 const timings = { type: 'object', additionalProperties: { type: 'number' } };
 const modelUse = { type: 'object', required: ['name', 'sha256'], properties: { name: nonEmptyString, sha256: { type: 'string' } } };
 
@@ -99,8 +136,14 @@ export const PAYLOAD_SCHEMAS: Record<string, object> = {
       },
       tracks: { type: 'array', items: { type: 'object', required: ['trackId', 'detections'] } },
       cropCount: count,
+      temporalDetectors: stringList,
       timings,
     },
+  },
+  'video.sequences': {
+    type: 'object',
+    required: ['detector', 'clips', 'clipFrames'],
+    properties: { detector: nonEmptyString, clips: { type: 'array', items: clipSequence }, clipFrames: { type: 'integer', minimum: 1 } },
   },
   'video.scores': {
     type: 'object',
@@ -113,9 +156,10 @@ export const PAYLOAD_SCHEMAS: Record<string, object> = {
         items: {
           type: 'object',
           required: ['cropId', 'score'],
-          properties: { cropId: nonEmptyString, score: { type: 'number', minimum: 0, maximum: 1 } },
+          properties: { cropId: nonEmptyString, score: probability },
         },
       },
+      temporal: temporalScores,
       busyMs: { type: 'number', minimum: 0 },
     },
   },

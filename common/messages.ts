@@ -136,13 +136,55 @@ export interface VideoFacesPayload {
   frames: { sampled: number; withFaces: number; withoutFaces: number };
   tracks: TrackSummary[];
   cropCount: number;
+  /**
+   * Temporal detectors among `detectors` (they score landmark sequences, not crops): the
+   * aggregator waits for their scores even when no crop was cut.
+   */
+  temporalDetectors?: string[];
   timings: StageTimings;
+}
+
+/** Why a dense clip gave no landmark sequence (see face-cropper/landmarks/clip-landmarks.ts). */
+export type NoSequenceReason = 'NO_FACE' | 'FACE_LEFT_REGION';
+
+/**
+ * One dense clip of a video, as the face cropper hands it to a temporal detector: the
+ * calibrated landmarks of its face (frames × 136 values in upstream LRNet's [−1, 1] space),
+ * or why it has none.
+ */
+export type ClipSequence =
+  | { startFrame: number; frames: number; values: number[] }
+  | { startFrame: number; frames: 0; reason: NoSequenceReason };
+
+/** A video's dense clips for one temporal detector (on its `detector.<name>` queue). */
+export interface VideoSequencesPayload {
+  detector: string;
+  /** Empty when the video is shorter than one clip. */
+  clips: ClipSequence[];
+  /** Frames per clip asked for. */
+  clipFrames: number;
+}
+
+/** What a temporal detector found in one clip: its block scores, or why there are none. */
+export type ClipScores =
+  | { startFrame: number; blockScores: number[] }
+  | { startFrame: number; blockScores: []; reason: NoSequenceReason | 'TOO_SHORT' };
+
+/** A temporal detector's result for a video (beside an empty `scores`). */
+export interface TemporalScores {
+  clips: ClipScores[];
+  /** Mean block score over all clips; null when no clip gave a block. */
+  meanBlockScore: number | null;
+  /** Why there is no score, when `meanBlockScore` is null. */
+  reason?: string;
 }
 
 export interface VideoScoresPayload {
   detector: string;
   model: ModelUse;
   scores: Array<{ cropId: string; score: number }>;
+  /** Temporal detectors only: per-clip block scores and the video's mean block score. */
+  temporal?: TemporalScores;
   busyMs: number;
 }
 
@@ -166,6 +208,7 @@ export interface PayloadByType {
   'video.job': VideoJobPayload;
   'video.frames': VideoFramesPayload;
   'video.crops': VideoCropsPayload;
+  'video.sequences': VideoSequencesPayload;
   'video.faces': VideoFacesPayload;
   'video.scores': VideoScoresPayload;
   'video.failed': VideoFailedPayload;

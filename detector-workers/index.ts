@@ -4,6 +4,7 @@ export { DetectorWorker, type DetectorStageDeps, type DetectorStageOptions } fro
 export { resizeForInput, toInputTensor } from './preprocess';
 export { ModelMismatchError, checkGraphMatchesManifest } from './model-input-check';
 export { OnnxTemporalDetector } from './onnx-temporal-detector';
+export { TemporalDetectorWorker, scoreClips, type TemporalDetectorStageOptions } from './temporal-detector-stage';
 export { LRNET_BLOCK_FRAMES, landmarkBlocks, summariseBlocks, type LandmarkVideoScores } from './landmark-blocks';
 export { LANDMARK_VALUES_PER_FRAME, LandmarkFileError, parseLandmarkText, type LandmarkSequence } from './landmark-sequence';
 export { SharedReads } from './shared-reads';

@@ -27,6 +27,7 @@ import {
   workPrefix,
 } from '../common';
 import type { CropEncoding } from '../common/packed-crop';
+import { clipSequences, type TemporalClipOptions } from './clip-sequences';
 import { CropPacks } from './crop-packs';
 import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
@@ -53,6 +54,11 @@ export interface FaceCropperOptions {
   cropEncoding?: CropEncoding;
   /** Frames already resized for the face detector that run through it at once; default 1. */
   faceBatchSize?: number;
+  /**
+   * Temporal detectors served (embedded mode, local files only): the cropper also builds each
+   * video's dense-clip landmark sequences and sends them to those detectors' queues.
+   */
+  temporal?: TemporalClipOptions;
 }
 
 export interface FaceCropperDeps extends StageDeps {
@@ -91,7 +97,9 @@ export class FaceCropperStage {
     const { payload, videoId } = envelope;
     const { work, metrics, faceDetector } = this.deps;
     const frames = this.deps.frames ?? work;
-    const specs = this.specsFor(payload.detectors);
+    const temporalDetectors = payload.detectors.filter((d) => this.options.temporal?.detectors.has(d) === true);
+    const cropDetectors = payload.detectors.filter((d) => !temporalDetectors.includes(d));
+    const specs = this.specsFor(cropDetectors);
     const tracker = new IouTracker(this.options.tracker);
     const ptsBySample = new Map<number, number>();
     const publishedMarker = `${workPrefix(videoId, envelope.correlationId)}faces.published`;
@@ -152,12 +160,14 @@ export class FaceCropperStage {
       })),
     }));
     const cropList = [...crops.values()];
+    // Before anything is published: a failure here retries the whole message, frames included.
+    if (temporalDetectors.length > 0) await this.publishSequences(envelope, temporalDetectors, log, signal);
     for (const [key, data] of packs.objects()) await work.put(key, data);
     // Written before publishing, so that it never lands after the aggregator emptied the work
     // area: it tells a duplicate delivery that finds the frames gone that the work is done.
     await work.put(publishedMarker, Buffer.from(new Date().toISOString()));
     if (cropList.length > 0) {
-      for (const detector of payload.detectors) {
+      for (const detector of cropDetectors) {
         await this.deps.transport.publish(
           ROUTING.crops(detector),
           createEnvelope('video.crops', videoId, envelope.correlationId, { detectors: [detector], crops: cropList }),
@@ -176,6 +186,7 @@ export class FaceCropperStage {
         frames: { sampled, withFaces, withoutFaces: sampled - withFaces },
         tracks,
         cropCount: cropList.length,
+        ...(temporalDetectors.length > 0 ? { temporalDetectors } : {}),
         timings: { ...payload.timings, 'face-cropper': elapsedMs(start) },
       }),
       { signal },
@@ -183,6 +194,26 @@ export class FaceCropperStage {
     // The frames are no longer needed: only crops go further.
     await Promise.all(payload.frames.flatMap((f) => [f.blob.key, ...(f.detectionBlob ? [f.detectionBlob.key] : [])]).map((key) => frames.delete(key)));
     log.debug('Faces cropped.', { sampled, withFaces, tracks: tracks.length, crops: cropList.length });
+  }
+
+  /**
+   * Builds the video's dense-clip landmark sequences once (a second ffmpeg run, over the
+   * clips only) and sends them to each temporal detector's queue; the aggregator waits for
+   * these detectors' scores, which say why when no clip had a face.
+   */
+  private async publishSequences(envelope: Envelope<'video.frames'>, detectors: string[], log: Logger, signal: AbortSignal): Promise<void> {
+    const temporal = this.options.temporal!;
+    const { source } = envelope.payload;
+    if (source.kind !== 'file') throw new Error(`temporal detectors need the video as a local file; this one is in ${source.kind} storage`);
+    const clips = await clipSequences(source.path, this.deps.faceDetector, temporal, signal);
+    for (const detector of detectors) {
+      await this.deps.transport.publish(
+        ROUTING.crops(detector),
+        createEnvelope('video.sequences', envelope.videoId, envelope.correlationId, { detector, clips, clipFrames: temporal.clipFrames }),
+        { signal },
+      );
+    }
+    log.debug('Clip landmarks sent.', { clips: clips.length, withFace: clips.filter((c) => c.frames > 0).length, detectors });
   }
 
   /** The distinct crop formats the given detectors need, keyed by `cropBlobKey`. */

@@ -3,15 +3,8 @@
  * consecutive frames spread over it, beside the sparse sample that crop detectors read.
  */
 
-/** Clips per video unless told otherwise: four places over the video, as the issue suggests. */
-export const DEFAULT_CLIP_COUNT = 4;
-
-/**
- * Frames per clip unless told otherwise: 61, two LRNet blocks of 30 (upstream's blocking
- * needs one frame more than its blocks, see detector-workers/landmark-blocks.ts), about
- * 2 s at 30 fps.
- */
-export const DEFAULT_CLIP_FRAMES = 61;
+/** The defaults live with the configuration (`DEEPSIFT_CLIP_COUNT`, `DEEPSIFT_CLIP_FRAMES`). */
+export { DEFAULT_CLIP_COUNT, DEFAULT_CLIP_FRAMES } from '../common/config';
 
 /** One window of consecutive frames. */
 export interface ClipWindow {
