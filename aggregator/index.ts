@@ -1,6 +1,6 @@
 export { AggregatorStage, type AggregatorDeps, type AggregatorOptions, type ReportAnnouncement } from './aggregator-stage';
 export { DeadLetterReporter, type DeadLetterReporterDeps } from './dead-letter-reporter';
-export { buildDoneReport, buildFailedReport, type DetectorPolicy, type ReportSettings } from './build-report';
+export { TEMPORAL_AGGREGATION, buildDoneReport, buildFailedReport, type DetectorPolicy, type ReportSettings } from './build-report';
 export {
   aggregateVideoScore,
   confidentStrategyScore,

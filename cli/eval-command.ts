@@ -22,7 +22,7 @@ import {
 } from '../evaluation';
 import { gatherReports } from './eval-reports';
 import { CliError, EXIT } from './exit-codes';
-import { detectorManifests, weightsOptions } from './pipeline-models';
+import { detectorThresholds, weightsOptions } from './pipeline-models';
 import { DEEPSIFT_VERSION } from './version';
 
 /** The flags of `deepsift eval`, as commander parsed them. */
@@ -53,7 +53,7 @@ export async function runEval(dataset: string, options: EvalCommandOptions): Pro
     const named = labelled.unlisted.slice(0, 10).join(', ') + (labelled.unlisted.length > 10 ? `, and ${labelled.unlisted.length - 10} more` : '');
     process.stderr.write(`deepsift: ${labelled.unlisted.length} video(s) under ${dataset} are not in ${options.labels} and are not measured: ${named}\n`);
   }
-  const manifests = await detectorManifests(config.detectors, weightsOptions(config));
+  const thresholds = await detectorThresholds(config.detectors, weightsOptions(config));
   const reportsDir = path.resolve(options.reports);
   await makeDir(reportsDir);
   const { reported, scanned, reused } = await gatherReports(labelled.videos, config, {
@@ -66,7 +66,7 @@ export async function runEval(dataset: string, options: EvalCommandOptions): Pro
     evaluate(rows, excluded, {
       dataset,
       detectors: config.detectors,
-      thresholds: Object.fromEntries(config.detectors.map((d) => [d, manifests.get(d)!.threshold])),
+      thresholds,
       ensembleThreshold: config.verdictThreshold,
       ...(resamples !== undefined ? { resamples } : {}),
       ...(seed !== undefined ? { seed } : {}),

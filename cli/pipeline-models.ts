@@ -208,6 +208,21 @@ export function cropSpecOf(config: DeepsiftConfig, manifest: ImageModelManifest)
 }
 
 /**
+ * The default threshold of each named detector, crop or temporal, from its manifest (no
+ * weights needed): the thresholds `deepsift eval` measures rates at, as reports use them.
+ */
+export async function detectorThresholds(names: readonly string[], options: WeightsOptions = {}): Promise<Record<string, number>> {
+  const registry = await loadModelRegistry(resolveWeightsOptions(options));
+  const thresholds: Record<string, number> = {};
+  for (const name of names) {
+    const manifest = pickManifest(registry, name);
+    if (manifest.kind !== 'deepfake-detector' && manifest.kind !== 'temporal-detector') throw new Error(`"${name}" is not a deepfake detector`);
+    thresholds[name] = manifest.threshold;
+  }
+  return thresholds;
+}
+
+/**
  * How reports are built: thresholds and aggregation from the manifests unless configured,
  * and the calibration file when one is configured (read here, at start-up).
  */

@@ -65,6 +65,27 @@ describe('buildScoreTable', () => {
       ['other.mp4', 'MISSING_DETECTOR', 'no score from a'],
     ]);
   });
+
+  /** `report` with a temporal detector `t` added: its mean block score, or null and why. */
+  function withTemporal(report: VideoReport, score: number | null, reason?: string): VideoReport {
+    const clips = score === null ? [{ startFrame: 0, blockScores: [], reason: 'NO_FACE' }] : [{ startFrame: 0, blockScores: [score, score] }];
+    report.detectors.t = { score, label: 'UNKNOWN', threshold: 0.5, aggregation: 'mean-block', facesScored: score === null ? 0 : 1, clips, ...(reason ? { reason } : {}) } as VideoReport['detectors'][string];
+    return report;
+  }
+
+  it("keeps a temporal detector's mean block score when the faces are re-aggregated", () => {
+    const report = withTemporal(done({ a: [0.1, 0.5] }), 0.7);
+    const { rows } = buildScoreTable([row(video('x.mp4', 'FAKE'), '1', report)], { detectors: ['a', 't'], aggregation: 'confident' });
+    expect(rows[0]!.scores.t).toBe(0.7);
+    expect(rows[0]!.ensemble).toBeCloseTo((0.3 + 0.7) / 2, 12);
+  });
+
+  it('lists apart a video whose temporal detector has no score, as for a missing detector, with its reason', () => {
+    const report = withTemporal(done({ a: [0.1, 0.5] }), null, 'NO_FACE: no clip had a face');
+    const { rows, excluded } = buildScoreTable([row(video('x.mp4', 'REAL'), '1', report)], { detectors: ['a', 't'] });
+    expect(rows).toEqual([]);
+    expect(excluded.map((e) => [e.reason, e.detail])).toEqual([['MISSING_DETECTOR', 'no score from t (NO_FACE: no clip had a face)']]);
+  });
 });
 
 describe('evaluate', () => {

@@ -1,10 +1,12 @@
 /**
  * From reports to the table that is measured: one row per labelled video with each
  * detector's uncalibrated video score and the ensemble (their mean). Videos that cannot
- * be scored — failed scans, no face, a detector missing — are listed apart with the
- * reason, never scored 0.5. Pure.
+ * be scored — failed scans, no face, a detector missing or without a score (LRNet with no
+ * face in its clips, or a video too short for one) — are listed apart with the reason,
+ * never scored 0.5, so that every detector and the ensemble are measured on the same
+ * videos. Pure.
  */
-import { aggregateVideoScore, ensembleScore, type FaceScore, type VideoReport } from '../aggregator';
+import { TEMPORAL_AGGREGATION, aggregateVideoScore, ensembleScore, type FaceScore, type VideoReport } from '../aggregator';
 import type { AggregationName } from '../common';
 import type { LabelledVideo, TruthLabel } from './labelled-videos';
 
@@ -75,7 +77,7 @@ export function buildScoreTable(videos: readonly ReportedVideo[], options: Score
       else scores[detector] = score;
     }
     if (missing.length > 0) {
-      leaveOut('MISSING_DETECTOR', `no score from ${missing.join(', ')}`);
+      leaveOut('MISSING_DETECTOR', `no score from ${missing.map((d) => withReason(report, d)).join(', ')}`);
       continue;
     }
     rows.push({
@@ -90,9 +92,13 @@ export function buildScoreTable(videos: readonly ReportedVideo[], options: Score
   return { rows, excluded };
 }
 
-/** A detector's uncalibrated video score in a report, re-aggregated from its faces when asked. */
+/**
+ * A detector's uncalibrated video score in a report, re-aggregated from its faces when asked.
+ * A temporal detector (LRNet) keeps its mean block score: it scored clips, not the faces.
+ */
 export function detectorScore(report: VideoReport, detector: string, aggregation?: AggregationName): number | undefined {
-  if (aggregation !== undefined) {
+  const result = report.detectors[detector];
+  if (aggregation !== undefined && result?.aggregation !== TEMPORAL_AGGREGATION) {
     const faces: FaceScore[] = [];
     for (const track of report.faces) {
       for (const frame of track.frames) {
@@ -102,7 +108,12 @@ export function detectorScore(report: VideoReport, detector: string, aggregation
     }
     return aggregateVideoScore(faces, aggregation);
   }
-  const result = report.detectors[detector];
   const score = result?.rawScore ?? result?.score;
   return score === null || score === undefined ? undefined : score;
+}
+
+/** A detector's name with the report's reason for its missing score, when it gave one (temporal detectors do). */
+function withReason(report: VideoReport, detector: string): string {
+  const reason = report.detectors[detector]?.reason;
+  return reason === undefined ? detector : `${detector} (${reason})`;
 }
