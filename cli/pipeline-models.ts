@@ -91,7 +91,7 @@ export function faceBatchSizeOf(config: DeepsiftConfig, detector: UltraFaceDetec
 export async function loadDetector(config: DeepsiftConfig, name: string, logger: Logger): Promise<OnnxDeepfakeDetector> {
   const model = await ensureModel(name, weightsOptions(config, logger));
   if (model.manifest.kind === 'temporal-detector') {
-    throw new Error(`"${name}" is a temporal detector, which the workers do not run yet: use deepsift scan --detectors ${name} (one process) or deepsift score-landmarks`);
+    throw new Error(`"${name}" is a temporal detector: it scores landmark sequences, not crops (loadTemporalDetector)`);
   }
   if (model.manifest.kind !== 'deepfake-detector') throw new Error(`"${name}" is not a deepfake detector`);
   const detector = await OnnxDeepfakeDetector.create(model.manifest, model.onnxPath, model.sha256, {
@@ -190,6 +190,12 @@ export async function detectorManifests(names: string[], options: WeightsOptions
     detectors.set(manifest.name, manifest);
   }
   return detectors;
+}
+
+/** The manifests of the named detectors of any kind, crop or temporal (no weights needed): for reports. */
+export async function anyDetectorManifests(names: string[], options: WeightsOptions = {}): Promise<Map<string, ModelManifest>> {
+  const registry = await loadModelRegistry(resolveWeightsOptions(options));
+  return new Map(names.map((name) => [name, pickManifest(registry, name)]));
 }
 
 /**

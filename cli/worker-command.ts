@@ -13,6 +13,7 @@ import {
   AmqpTransport,
   ConfigError,
   GroupTransport,
+  LocalVideoFiles,
   MemoryStorage,
   QUEUES,
   HealthRegistry,
@@ -147,6 +148,8 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   const localQueues = new Set(plan.grouped.flatMap((s) => (s === 'face-cropper' ? [QUEUES.faceCropper] : served.map(QUEUES.detector))));
   const transport = localQueues.size > 0 ? new GroupTransport(broker, localQueues) : broker;
   const frames = plan.grouped.includes('face-cropper') ? new MemoryStorage() : undefined;
+  // The frame extractor's copy of each video, lent to the face cropper for temporal detectors' clips.
+  const videoFiles = plan.grouped.includes('face-cropper') ? new LocalVideoFiles() : undefined;
   if (localQueues.size > 0) logger.info('Running a stage group.', { stages, handOffs: [...localQueues] });
   const ffmpegNeeded = stages.includes('frame-extractor');
   let gaveUp: InfrastructureError | undefined;
@@ -187,7 +190,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   try {
     await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, broker, bucket, frames, logger, metrics, servedDetectors: served, dependencies };
+    const ctx: WorkerContext = { config, transport, broker, bucket, frames, videoFiles, logger, metrics, servedDetectors: served, dependencies };
     // Downstream first, so that nothing is produced before its consumer can take it.
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
     healthState.models = [
@@ -197,6 +200,8 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     healthState.phase = 'running';
   } catch (error) {
     await shutdown();
+    // A layout that cannot work (a usage error) is said as it is, with its own exit status.
+    if (error instanceof CliError) throw new CliError(`cannot start the ${stage} worker: ${error.message}`, error.exitCode, { cause: error });
     throw new CliError(`cannot start the ${stage} worker: ${(error as Error).message}`, EXIT.infrastructure, { cause: error });
   }
   logger.info('Worker ready.', { namespace: config.namespace, bucket: config.s3Bucket, detectors: served, metricsPort: metricsServer?.port });

@@ -13,15 +13,31 @@ import {
   type S3Storage,
   type Transport,
   type DependencyGate,
+  type LocalVideoFiles,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
-import { DetectorWorker, SharedReads } from '../detector-workers';
-import { FaceCropperStage } from '../face-cropper';
-import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage } from '../frame-extractor';
+import { DetectorWorker, SharedReads, TemporalDetectorWorker } from '../detector-workers';
+import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
+import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage, type VideoLimits } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
 import { announcementKey, EXTERNAL_QUEUES } from './distributed-topology';
 import { decoderThreadsFor } from './embedded-pipeline';
-import { cropSpecOf, detectorManifests, faceBatchSizeOf, faceDetectorInputSize, loadDetectors, loadFaceDetector, reportSettingsOf, weightsOptions } from './pipeline-models';
+import { CliError, EXIT } from './exit-codes';
+import {
+  anyDetectorManifests,
+  cropSpecOf,
+  detectorManifests,
+  detectorsByKind,
+  faceBatchSizeOf,
+  faceDetectorInputSize,
+  loadDetectors,
+  loadFaceDetector,
+  loadLandmarkModels,
+  loadTemporalDetector,
+  reportSettingsOf,
+  weightsOptions,
+  type LandmarkModels,
+} from './pipeline-models';
 
 /** Something a worker started and must stop on shutdown. */
 export interface Closable {
@@ -49,6 +65,8 @@ export interface WorkerContext {
   bucket: S3Storage;
   /** In a group running the frame extractor and the face cropper: the frames, kept in memory. */
   frames?: MemoryStorage;
+  /** In the same group: the video files the frame extractor lends the face cropper (temporal detectors' clips). */
+  videoFiles?: LocalVideoFiles;
   logger: Logger;
   metrics: PipelineMetrics;
   /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
@@ -96,10 +114,10 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
   const { config, transport, bucket, logger, metrics, dependencies } = ctx;
   const concurrency = config.videoConcurrency;
   // Frames handed to a face cropper in the same process stay in memory, never in the bucket.
-  const stage = new FrameExtractorStage({ transport, logger, metrics, dependencies, work: ctx.frames ?? bucket, videos: bucket }, {
+  const stage = new FrameExtractorStage({ transport, logger, metrics, dependencies, work: ctx.frames ?? bucket, videos: bucket, videoFiles: ctx.videoFiles }, {
     framesPerVideo: config.framesPerVideo,
     allowFileSources: false,
-    limits: { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels },
+    limits: videoLimitsOf(config),
     concurrency,
     decoderThreads: decoderThreadsFor(concurrency),
     ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
@@ -115,13 +133,31 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
   return { consumers: [stage], resources: [] };
 }
 
-/** Face cropper: its face detector, and the crop formats of every detector of the deployment. */
+/**
+ * Face cropper: its face detector, and the crop formats of every crop detector of the
+ * deployment; with temporal detectors in the deployment, also the landmark models that build
+ * their clip sequences. Those read the video's file, which only the frame extractor of a
+ * stage group lends: a face cropper alone refuses to start (the split layout runs crop
+ * detectors only; downloading every video a second time for the clips is not worth it).
+ */
 export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
   const { config, transport, bucket, logger, metrics, dependencies } = ctx;
-  const manifests = await detectorManifests(config.detectors);
+  const kinds = await detectorsByKind(config, logger);
+  if (kinds.temporal.length > 0 && ctx.videoFiles === undefined) {
+    throw new CliError(
+      `temporal detectors (${kinds.temporal.join(', ')}) read the video's dense clips from the frame extractor's copy of the video: ` +
+        'run the face cropper in the decode group (deepsift worker frame-extractor,face-cropper), or leave them out of DEEPSIFT_DETECTORS',
+      EXIT.usage,
+    );
+  }
+  const manifests = await detectorManifests(kinds.crop);
+  const landmarks = kinds.temporal.length > 0 ? await loadLandmarkModels(config, logger) : undefined;
   const { detector, model } = await loadFaceDetector(config, logger);
   const stage = new FaceCropperStage(
-    { transport, logger, metrics, dependencies, work: bucket, frames: ctx.frames, faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 } },
+    {
+      transport, logger, metrics, dependencies, work: bucket, frames: ctx.frames, videoFiles: ctx.videoFiles,
+      faceDetector: detector, faceDetectorModel: { name: model.manifest.name, sha256: model.sha256 },
+    },
     {
       tracker: { iouThreshold: config.trackIouThreshold, maxGapFrames: config.trackMaxGapFrames },
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
@@ -130,17 +166,50 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
       // Crops cross the bucket to the detector workers: by default lossless WebP, 2.8× smaller than raw.
       cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'webp',
       faceBatchSize: faceBatchSizeOf(config, detector),
+      ...(landmarks ? { temporal: temporalClipOptions(config, kinds.temporal, landmarks) } : {}),
     },
   );
   await stage.start();
-  return { consumers: [stage], resources: [{ close: () => detector.close() }] };
+  const resources: Closable[] = [{ close: () => detector.close() }];
+  if (landmarks) resources.push({ close: () => landmarks.landmarker.close() });
+  return { consumers: [stage], resources };
 }
 
-/** Detector workers: one consumer (and queue) per served detector. */
+/** The dense clips temporal detectors read, as `scan` builds them (README "LRNet on dense clips"). */
+function temporalClipOptions(config: DeepsiftConfig, detectors: string[], landmarks: LandmarkModels): TemporalClipOptions {
+  return {
+    detectors: new Set(detectors),
+    clipCount: config.clipCount,
+    clipFrames: config.clipFrames,
+    landmarker: landmarks.landmarker,
+    cv: landmarks.cv,
+    limits: videoLimitsOf(config),
+    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+    decoderThreads: decoderThreadsFor(config.videoConcurrency),
+  };
+}
+
+/** The configured limits on the videos a worker decodes. */
+function videoLimitsOf(config: DeepsiftConfig): VideoLimits {
+  return { ...DEFAULT_VIDEO_LIMITS, maxVideoBytes: config.maxVideoBytes, maxDurationSeconds: config.maxDurationSeconds, maxPixels: config.maxPixels };
+}
+
+/**
+ * Detector workers: one consumer (and queue) per served detector; a temporal detector's
+ * consumer takes the video's clip sequences instead of crops.
+ */
 export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started> {
   const { config, transport, bucket, logger, metrics, dependencies } = ctx;
-  const detectors = await loadDetectors(config, ctx.servedDetectors, logger);
+  const kinds = await detectorsByKind({ ...config, detectors: ctx.servedDetectors }, logger);
+  const detectors = await loadDetectors(config, kinds.crop, logger);
   const started: Started = { consumers: [], resources: [] };
+  for (const name of kinds.temporal) {
+    const detector = await loadTemporalDetector(config, name, logger);
+    started.resources.push({ close: () => detector.close() });
+    const worker = new TemporalDetectorWorker({ transport, logger, metrics, dependencies }, detector, { prefetch: 4, deadlineMs: config.stageDeadlineMs });
+    await worker.start();
+    started.consumers.push(worker);
+  }
   // Detectors of one input size read the same packed crops: one GET serves them all.
   const work = new SharedReads(bucket);
   for (const detector of detectors) {
@@ -160,7 +229,7 @@ export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started>
 /** Aggregator: reports to `reports/`, announced on the results exchange; dead letters become failed reports. */
 export async function startAggregator(ctx: WorkerContext): Promise<Started> {
   const { config, transport, bucket, logger, metrics, dependencies } = ctx;
-  const settings = reportSettingsOf(config, await detectorManifests(config.detectors));
+  const settings = reportSettingsOf(config, await anyDetectorManifests(config.detectors));
   const aggregator = new AggregatorStage(
     {
       transport, logger, metrics, dependencies, reports: bucket, reportPrefix: 'reports/', work: bucket, state: bucket,

@@ -71,6 +71,7 @@ export { cropBlobKey } from './crop-key';
 export { writePrivateTempFile, TooLargeError, type PrivateTempFile, type PrivateTempFileOptions } from './private-temp-file';
 export { ownedTempPrefix, removeStaleTempFolders } from './stale-temp-folders';
 export { KeyedLock } from './keyed-lock';
+export { LocalVideoFiles } from './local-video-files';
 export {
   S3Storage,
   createS3StorageFromEnv,

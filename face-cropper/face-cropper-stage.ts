@@ -14,6 +14,7 @@ import {
   ROUTING,
   type Envelope,
   type CropRef,
+  type LocalVideoFiles,
   type Logger,
   type ModelUse,
   type StageDeps,
@@ -55,8 +56,8 @@ export interface FaceCropperOptions {
   /** Frames already resized for the face detector that run through it at once; default 1. */
   faceBatchSize?: number;
   /**
-   * Temporal detectors served (embedded mode, local files only): the cropper also builds each
-   * video's dense-clip landmark sequences and sends them to those detectors' queues.
+   * Temporal detectors served: the cropper also builds each video's dense-clip landmark
+   * sequences, from the video's local file, and sends them to those detectors' queues.
    */
   temporal?: TemporalClipOptions;
 }
@@ -69,6 +70,12 @@ export interface FaceCropperDeps extends StageDeps {
   faceDetector: FaceDetector;
   /** The face detector model as reported (name and SHA-256 of its graph). */
   faceDetectorModel: ModelUse;
+  /**
+   * In a worker's stage group: the video files the frame extractor of this process lends
+   * during the hand-off; the only files temporal detectors' clips are read from. Without it
+   * (`deepsift scan`), a `file` source's own path.
+   */
+  videoFiles?: LocalVideoFiles;
 }
 
 export class FaceCropperStage {
@@ -203,9 +210,7 @@ export class FaceCropperStage {
    */
   private async publishSequences(envelope: Envelope<'video.frames'>, detectors: string[], log: Logger, signal: AbortSignal): Promise<void> {
     const temporal = this.options.temporal!;
-    const { source } = envelope.payload;
-    if (source.kind !== 'file') throw new Error(`temporal detectors need the video as a local file; this one is in ${source.kind} storage`);
-    const clips = await clipSequences(source.path, this.deps.faceDetector, temporal, signal);
+    const clips = await clipSequences(this.videoFileOf(envelope), this.deps.faceDetector, temporal, signal);
     for (const detector of detectors) {
       await this.deps.transport.publish(
         ROUTING.crops(detector),
@@ -214,6 +219,21 @@ export class FaceCropperStage {
       );
     }
     log.debug('Clip landmarks sent.', { clips: clips.length, withFace: clips.filter((c) => c.frames > 0).length, detectors });
+  }
+
+  /**
+   * The local file of the video: the one lent by the frame extractor of this stage group, or
+   * in `scan` (no group) a `file` source's path. A path inside a message is never trusted by
+   * a worker: it may name a file of another machine.
+   */
+  private videoFileOf(envelope: Envelope<'video.frames'>): string {
+    const { videoFiles } = this.deps;
+    const { source } = envelope.payload;
+    const path = videoFiles ? videoFiles.pathOf(envelope.videoId, envelope.correlationId) : source.kind === 'file' ? source.path : undefined;
+    if (path !== undefined) return path;
+    throw new Error(
+      'temporal detectors need the video as a local file, which only a frame extractor in the same process (deepsift worker frame-extractor,face-cropper) or deepsift scan provides',
+    );
   }
 
   /** The distinct crop formats the given detectors need, keyed by `cropBlobKey`. */

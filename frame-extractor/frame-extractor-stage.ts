@@ -11,6 +11,7 @@ import {
   elapsedMs,
   InfrastructureError,
   MemoryStorage,
+  type LocalVideoFiles,
   publishVideoFailure,
   QUEUES,
   removeStaleTempFolders,
@@ -70,6 +71,11 @@ export interface FrameExtractorDeps extends StageDeps {
   work: Storage;
   /** Where `s3` and `url` sources' bytes are (the bucket); absent in embedded mode. */
   videos?: Storage;
+  /**
+   * In a stage group: where the video's local copy is lent to the face cropper of this
+   * process while it takes the frames (it decodes temporal detectors' dense clips from it).
+   */
+  videoFiles?: LocalVideoFiles;
 }
 
 /** The work-area key of a sampled frame. */
@@ -158,6 +164,7 @@ export class FrameExtractorStage {
         }
       }
     } catch (error) {
+      await local?.release();
       // Left in place on other failures: another delivery of this job may be writing (and
       // have announced) frames under the same keys; the aggregator empties the prefix in the end.
       if (!isVideoError(error)) throw error;
@@ -175,14 +182,16 @@ export class FrameExtractorStage {
         timings: { 'frame-extractor': elapsedMs(start) },
       }, { signal });
       return;
-    } finally {
-      await local?.release();
     }
     const video = videoInfo(probe);
     log.debug('Frames sampled.', { frames: frames.length, frameCount: video.frameCount });
+    // The local copy outlives the hand-off: a face cropper in this process may decode clips from it.
+    const lendFile = this.deps.videoFiles?.hold(envelope.videoId, envelope.correlationId, local.path);
     try {
       await this.publishFrames(envelope, video, frames, start, signal);
     } finally {
+      lendFile?.();
+      await local.release();
       if (this.options.releaseFramesAfterHandOff) await Promise.all(frameKeys(frames).map((key) => this.deps.work.delete(key)));
     }
   }
