@@ -9,6 +9,7 @@
  *
  *   npm run bench -- --mode embedded --k 4,16 --keep
  *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
+ *   npm run bench -- --mode both --layout group --k 8 --repeat 3   (embedded and distributed alternate; median ratio)
  *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
  *   npm run bench -- --mode temporal [--clips 4x61]   (LRNet's clips and landmarks on its demo videos: temporal-bench.ts)
  *
@@ -48,6 +49,8 @@ interface BenchArgs {
   qualityBaseline: string | undefined;
   /** `--mode temporal`: clips per video and frames per clip. */
   clips: { count: number; frames: number } | undefined;
+  /** Runs of each K, embedded and distributed alternating, so that both meet the same load. */
+  repeat: number;
 }
 
 /** One row of the results table. */
@@ -63,7 +66,7 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined, clips: undefined };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined, clips: undefined, repeat: 1 };
   const value = (i: number, arg: string, name: string): [string, number] =>
     arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
@@ -96,12 +99,17 @@ function parseArgs(argv: string[]): BenchArgs {
       const [count, frames] = raw.split('x').map(Number);
       if (!Number.isInteger(count) || !Number.isInteger(frames) || count! < 1 || frames! < 31) throw new Error(`--clips: expected COUNTxFRAMES like 4x61 (at least 31 frames), got "${raw}"`);
       args.clips = { count: count!, frames: frames! };
+    } else if (flag === '--repeat') {
+      const [raw, next] = value(i, arg, '--repeat');
+      i = next;
+      args.repeat = Number(raw);
+      if (!Number.isInteger(args.repeat) || args.repeat < 1) throw new Error(`--repeat: expected a positive integer, got "${raw}"`);
     } else if (flag === '--extractor-concurrency') {
       const [raw, next] = value(i, arg, '--extractor-concurrency');
       i = next;
       args.extractorConcurrency = Number(raw);
       if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both|temporal, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --clips 4x61, --keep)`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both|temporal, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --clips 4x61, --repeat N, --keep)`);
   }
   return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
@@ -238,6 +246,29 @@ function printComparison(comparisons: Comparison[]): void {
   ].join('\n'));
 }
 
+/**
+ * With `--repeat`: each layout's ratio to the embedded run just before it, over the runs of
+ * each K, and their median. One run on a shared machine says little; the median of runs that
+ * alternate with the embedded scan says how the layouts compare under the same load.
+ */
+function printMedianRatios(comparisons: Comparison[]): void {
+  const ratios = new Map<string, number[]>();
+  for (const { k, embedded, distributed } of comparisons) {
+    if (!embedded) continue;
+    for (const { result } of distributed) {
+      const key = `K=${k} ${result.layout === 'group' ? 'decode group' : 'split, frames encoded'}`;
+      ratios.set(key, [...(ratios.get(key) ?? []), embedded.row.scan.wallMs / result.wallMs]);
+    }
+  }
+  console.log('');
+  for (const [key, values] of ratios) {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length / 2;
+    const median = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+    console.log(`${key}: ratio dist/emb over ${values.length} alternating runs: ${values.map((v) => v.toFixed(2)).join(', ')}; median ${median.toFixed(2)}`);
+  }
+}
+
 /** S3 MiB per video, total (the video's own + intermediate). */
 function s3Column(r: DistributedResult): string {
   const { ownBytes, intermediateBytes } = s3BytesPerVideo(r);
@@ -271,7 +302,8 @@ async function main(): Promise<void> {
     const copies = await makeSampleCopies(source, Math.max(...args.kValues), copiesDir);
     const rows: BenchRow[] = [];
     const comparisons: Comparison[] = [];
-    for (const [run, k] of args.kValues.entries()) {
+    const runs = args.kValues.flatMap((k) => Array.from({ length: args.repeat }, () => k));
+    for (const [run, k] of runs.entries()) {
       const comparison: Comparison = { k, distributed: [] };
       if (args.mode !== 'distributed') {
         const row = await benchK(k, copies, path.join(root, `run-${run}`));
@@ -303,6 +335,7 @@ async function main(): Promise<void> {
       console.log('');
       if (args.extractorConcurrency !== undefined) console.log(`frame-extractor worker: DEEPSIFT_VIDEO_CONCURRENCY=${args.extractorConcurrency}`);
       printComparison(comparisons);
+      if (args.repeat > 1) printMedianRatios(comparisons);
     }
   } finally {
     if (args.keep) log(`kept ${root}`);
