@@ -4,6 +4,7 @@
  */
 import {
   autoBatchMaxSize,
+  cropBlobKey,
   DEFAULT_RETRY_POLICY,
   type AmqpTransport,
   type DeepsiftConfig,
@@ -16,7 +17,7 @@ import {
   type LocalVideoFiles,
 } from '../common';
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
-import { DetectorWorker, SharedReads, TemporalDetectorWorker } from '../detector-workers';
+import { DetectorWorker, SharedCrops, SharedReads, TemporalDetectorWorker } from '../detector-workers';
 import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
 import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage, type VideoLimits } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
@@ -210,10 +211,18 @@ export async function startDetectorWorkers(ctx: WorkerContext): Promise<Started>
     await worker.start();
     started.consumers.push(worker);
   }
-  // Detectors of one input size read the same packed crops: one GET serves them all.
+  // Detectors of one input size read the same packed crops: one GET serves them all, and
+  // each crop is decoded once for all of them.
   const work = new SharedReads(bucket);
+  const cropKeyOf = (detector: (typeof detectors)[number]) => cropBlobKey(detector.inputSize, cropSpecOf(config, detector.manifest).margin);
+  const sharedCrops = new Map<string, SharedCrops>();
   for (const detector of detectors) {
-    const worker = new DetectorWorker({ transport, logger, metrics, dependencies, work }, detector, {
+    const key = cropKeyOf(detector);
+    if (!sharedCrops.has(key)) sharedCrops.set(key, new SharedCrops(detectors.filter((d) => cropKeyOf(d) === key).length));
+  }
+  for (const detector of detectors) {
+    const crops = sharedCrops.get(cropKeyOf(detector));
+    const worker = new DetectorWorker({ transport, logger, metrics, dependencies, work, crops }, detector, {
       batchMaxSize: config.batchMaxSize || autoBatchMaxSize(detector.executionProvider),
       batchMaxWaitMs: config.batchMaxWaitMs,
       prefetch: 4,

@@ -23,6 +23,7 @@ import {
 import { unpackCrop } from '../common/packed-crop';
 import { DynamicBatcher } from './dynamic-batcher';
 import { CropShapeError } from './preprocess';
+import type { SharedCrops } from './shared-crops';
 import type { OnnxDeepfakeDetector } from './onnx-deepfake-detector';
 
 
@@ -37,6 +38,8 @@ export interface DetectorStageOptions {
 
 export interface DetectorStageDeps extends StageDeps {
   work: Storage;
+  /** Crops decoded once for all the detectors of this process that read them (see `shared-crops.ts`). */
+  crops?: SharedCrops;
 }
 
 /** Serves one deepfake detector. */
@@ -100,7 +103,8 @@ export class DetectorWorker {
           const blob = crop.blobs[key];
           if (!blob) throw new Error(`crop ${crop.cropId} has no ${key} blob for ${this.detector.name}`);
           // A pack cut short (being rewritten by a redelivered cropper) is a transient error, never the video's fault.
-          return unpackCrop(await read(blob.key), blob);
+          const decode = async () => unpackCrop(await read(blob.key), blob);
+          return this.deps.crops ? this.deps.crops.take(blob, decode) : decode();
         }),
       );
     } catch (error) {

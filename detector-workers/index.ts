@@ -8,3 +8,4 @@ export { TemporalDetectorWorker, scoreClips, type TemporalDetectorStageOptions }
 export { LRNET_BLOCK_FRAMES, landmarkBlocks, summariseBlocks, type LandmarkVideoScores } from './landmark-blocks';
 export { LANDMARK_VALUES_PER_FRAME, LandmarkFileError, parseLandmarkText, type LandmarkSequence } from './landmark-sequence';
 export { SharedReads } from './shared-reads';
+export { SharedCrops } from './shared-crops';
