@@ -10,22 +10,14 @@
  * The pixels are shared: a detector reads them and must never write into them.
  */
 import type { BlobRef, RawImage } from '../common';
+import { SharedResults } from './shared-results';
 
 /** Decoded bytes kept at most, by default: about ten 1080p videos' crops at 256×256. */
 export const DEFAULT_SHARED_CROPS_MAX_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_SHARED_CROPS_TTL_MS = 60_000;
 
-interface Entry {
-  crop: Promise<RawImage>;
-  bytes: number;
-  at: number;
-  /** Takes still expected before the entry can go. */
-  takesLeft: number;
-}
-
 export class SharedCrops {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly crops: SharedResults<RawImage>;
 
   /**
    * @param takers detectors of this process that read the same crops (2 for meso4-df and
@@ -33,54 +25,20 @@ export class SharedCrops {
    */
   constructor(
     private readonly takers: number,
-    private readonly maxBytes = DEFAULT_SHARED_CROPS_MAX_BYTES,
-    private readonly ttlMs = DEFAULT_SHARED_CROPS_TTL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    maxBytes = DEFAULT_SHARED_CROPS_MAX_BYTES,
+    ttlMs = DEFAULT_SHARED_CROPS_TTL_MS,
+    now: () => number = Date.now,
+  ) {
+    this.crops = new SharedResults((crop) => crop.data.length, maxBytes, ttlMs, now);
+  }
 
   /** The crop `blob` refers to: decoded by `decode` for the first taker, shared with the others. */
   take(blob: BlobRef, decode: () => Promise<RawImage>): Promise<RawImage> {
-    if (this.takers < 2) return decode();
-    const key = `${blob.key}@${blob.offset ?? 0}`;
-    const cached = this.entries.get(key);
-    if (cached && this.now() - cached.at < this.ttlMs) {
-      cached.takesLeft -= 1;
-      if (cached.takesLeft <= 0) this.forget(key);
-      return cached.crop;
-    }
-    if (cached) this.forget(key);
-    const crop = decode();
-    const entry: Entry = { crop, bytes: 0, at: this.now(), takesLeft: this.takers - 1 };
-    this.entries.set(key, entry);
-    crop.then(
-      (image) => {
-        if (this.entries.get(key) !== entry) return;
-        entry.bytes = image.data.length;
-        this.bytes += entry.bytes;
-        this.evict();
-      },
-      () => this.forget(key, entry),
-    );
-    return crop;
+    return this.crops.get(`${blob.key}@${blob.offset ?? 0}`, decode, this.takers);
   }
 
   /** Decoded bytes held now. */
   get heldBytes(): number {
-    return this.bytes;
-  }
-
-  private forget(key: string, only?: Entry): void {
-    const entry = this.entries.get(key);
-    if (!entry || (only && entry !== only)) return;
-    this.bytes -= entry.bytes;
-    this.entries.delete(key);
-  }
-
-  private evict(): void {
-    const now = this.now();
-    for (const [key, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes && now - entry.at < this.ttlMs) break;
-      this.forget(key);
-    }
+    return this.crops.heldBytes;
   }
 }

@@ -6,43 +6,30 @@
  */
 import type { Readable } from 'node:stream';
 import type { Storage, StoredObject } from '../common';
+import { SharedResults } from './shared-results';
 
 /** What one shared read holds, by default. */
 export const DEFAULT_SHARED_READS_MAX_BYTES = 64 * 1024 ** 2;
 export const DEFAULT_SHARED_READS_TTL_MS = 60_000;
 
 export class SharedReads implements Storage {
-  private readonly entries = new Map<string, { body: Promise<Buffer>; bytes: number; at: number }>();
-  private bytes = 0;
+  private readonly bodies: SharedResults<Buffer>;
 
   constructor(
     private readonly storage: Storage,
-    private readonly maxBytes = DEFAULT_SHARED_READS_MAX_BYTES,
-    private readonly ttlMs = DEFAULT_SHARED_READS_TTL_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    maxBytes = DEFAULT_SHARED_READS_MAX_BYTES,
+    ttlMs = DEFAULT_SHARED_READS_TTL_MS,
+    now: () => number = Date.now,
+  ) {
+    this.bodies = new SharedResults((body) => body.length, maxBytes, ttlMs, now);
+  }
 
   get(key: string): Promise<Buffer> {
-    const cached = this.entries.get(key);
-    if (cached && this.now() - cached.at < this.ttlMs) return cached.body;
-    if (cached) this.forget(key);
-    const body = this.storage.get(key);
-    const entry = { body, bytes: 0, at: this.now() };
-    this.entries.set(key, entry);
-    body.then(
-      (data) => {
-        if (this.entries.get(key) !== entry) return;
-        entry.bytes = data.length;
-        this.bytes += data.length;
-        this.evict();
-      },
-      () => this.entries.get(key) === entry && this.entries.delete(key),
-    );
-    return body;
+    return this.bodies.get(key, () => this.storage.get(key));
   }
 
   put(key: string, body: Buffer | Readable): Promise<void> {
-    this.forget(key);
+    this.bodies.forget(key);
     return this.storage.put(key, body);
   }
 
@@ -59,21 +46,7 @@ export class SharedReads implements Storage {
   }
 
   delete(key: string): Promise<void> {
-    this.forget(key);
+    this.bodies.forget(key);
     return this.storage.delete(key);
-  }
-
-  private forget(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.bytes -= entry.bytes;
-    this.entries.delete(key);
-  }
-
-  private evict(): void {
-    for (const key of this.entries.keys()) {
-      if (this.bytes <= this.maxBytes) break;
-      this.forget(key);
-    }
   }
 }
