@@ -49,12 +49,12 @@ const clipSequence = {
     {
       type: 'object',
       required: ['startFrame', 'frames', 'values'],
-      properties: { startFrame: count, frames: { type: 'integer', minimum: 1 }, values: { type: 'array', items: { type: 'number' } } },
+      properties: { startFrame: count, trackId: count, frames: { type: 'integer', minimum: 1 }, values: { type: 'array', items: { type: 'number' } } },
     },
     {
       type: 'object',
       required: ['startFrame', 'frames', 'reason'],
-      properties: { startFrame: count, frames: { const: 0 }, reason: noSequenceReason },
+      properties: { startFrame: count, trackId: count, frames: { const: 0 }, reason: noSequenceReason },
     },
   ],
 };
@@ -69,7 +69,15 @@ const temporalScores = {
       items: {
         type: 'object',
         required: ['startFrame', 'blockScores'],
-        properties: { startFrame: count, blockScores: { type: 'array', items: probability }, reason: { type: 'string' } },
+        properties: { startFrame: count, trackId: count, blockScores: { type: 'array', items: probability }, reason: { type: 'string' } },
+      },
+    },
+    tracks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['trackId', 'blocks', 'meanBlockScore'],
+        properties: { trackId: count, blocks: count, meanBlockScore: probability },
       },
     },
     meanBlockScore: { oneOf: [probability, { type: 'null' }] },
@@ -137,13 +145,24 @@ export const PAYLOAD_SCHEMAS: Record<string, object> = {
       tracks: { type: 'array', items: { type: 'object', required: ['trackId', 'detections'] } },
       cropCount: count,
       temporalDetectors: stringList,
+      landmarkModel: modelUse,
+      clipSettings: {
+        type: 'object',
+        required: ['clipCount', 'clipFrames', 'maxFaces', 'minFaceSizePx'],
+        properties: { clipCount: count, clipFrames: count, maxFaces: count, minFaceSizePx: count },
+      },
       timings,
     },
   },
   'video.sequences': {
     type: 'object',
     required: ['detector', 'clips', 'clipFrames'],
-    properties: { detector: nonEmptyString, clips: { type: 'array', items: clipSequence }, clipFrames: { type: 'integer', minimum: 1 } },
+    properties: {
+      detector: nonEmptyString,
+      clips: { type: 'array', items: clipSequence },
+      clipFrames: { type: 'integer', minimum: 1 },
+      error: { type: 'object', required: ['code', 'message'], properties: { code: nonEmptyString, message: { type: 'string' } } },
+    },
   },
   'video.scores': {
     type: 'object',
