@@ -163,14 +163,14 @@ export type NoSequenceReason = 'NO_FACE' | 'FACE_LEFT_REGION';
 
 /**
  * One face of one dense clip, as the face cropper hands it to a temporal detector: the
- * calibrated landmarks of the face (frames × 136 values in upstream LRNet's [−1, 1] space),
+ * face's box on the clip's first frame and the calibrated landmarks of the face (frames × 136 values in upstream LRNet's [−1, 1] space),
  * or why it has none. A clip gives one per face followed, the largest first; `trackId` links
  * a face's sequences across clips (absent without a face, and in messages of croppers before
  * tracks, which followed one face: read as track 0).
  */
 export type ClipSequence =
-  | { startFrame: number; trackId?: number; frames: number; values: number[] }
-  | { startFrame: number; trackId?: number; frames: 0; reason: NoSequenceReason };
+  | { startFrame: number; trackId?: number; box?: Box; frames: number; values: number[] }
+  | { startFrame: number; trackId?: number; box?: Box; frames: 0; reason: NoSequenceReason };
 
 /** A video's dense clips for one temporal detector (on its `detector.<name>` queue). */
 export interface VideoSequencesPayload {
@@ -188,8 +188,8 @@ export interface VideoSequencesPayload {
 
 /** What a temporal detector found in one clip: its block scores, or why there are none. */
 export type ClipScores =
-  | { startFrame: number; trackId?: number; blockScores: number[] }
-  | { startFrame: number; trackId?: number; blockScores: []; reason: NoSequenceReason | 'TOO_SHORT' };
+  | { startFrame: number; trackId?: number; box?: Box; blockScores: number[] }
+  | { startFrame: number; trackId?: number; box?: Box; blockScores: []; reason: NoSequenceReason | 'TOO_SHORT' };
 
 /** One face track's blocks over all clips. */
 export interface TrackBlockScores {

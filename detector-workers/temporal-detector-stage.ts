@@ -101,7 +101,7 @@ export async function scoreClips(detector: OnnxTemporalDetector, clips: readonly
     const count = blocksPerClip[index]!.length;
     const blockScores = scores.slice(next, next + count);
     next += count;
-    const track = clip.trackId === undefined ? {} : { trackId: clip.trackId };
+    const track = { ...(clip.trackId === undefined ? {} : { trackId: clip.trackId }), ...(clip.box === undefined ? {} : { box: clip.box }) };
     if ('reason' in clip) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: clip.reason };
     if (count === 0) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: 'TOO_SHORT' };
     const trackId = clip.trackId ?? 0;

@@ -41,7 +41,7 @@ export async function clipSequences(filePath: string, faceDetector: FaceDetector
   );
   return clips.map((clip): ClipSequence => {
     const startFrame = clip.window.startFrame;
-    const track = clip.trackId === undefined ? {} : { trackId: clip.trackId };
+    const track = clip.trackId === undefined || clip.face === undefined ? {} : { trackId: clip.trackId, box: clip.face.box };
     if (!('values' in clip)) return { startFrame, ...track, frames: 0, reason: clip.reason };
     return { startFrame, ...track, frames: clip.frames, values: Array.from(clip.values, (v) => Math.round(v * VALUE_DECIMALS) / VALUE_DECIMALS) };
   });
