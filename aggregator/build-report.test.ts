@@ -97,6 +97,45 @@ describe('buildDoneReport with a temporal detector', () => {
   });
 });
 
+describe('buildDoneReport with face tracks in the clips', () => {
+  it('keeps per-track block scores, names the landmark net and the clip settings', () => {
+    const envelope = faces([{ trackId: 0, samples: [0, 1] }]);
+    const clipSettings = { clipCount: 4, clipFrames: 61, maxFaces: 4, minFaceSizePx: 40 };
+    const landmarkModel = { name: 'faceapi-landmark68', sha256: 'a'.repeat(64) };
+    const report = buildDoneReport(
+      { ...envelope, payload: { ...envelope.payload, detectors: ['lrnet'], temporalDetectors: ['lrnet'], landmarkModel, clipSettings } },
+      new Map([
+        [
+          'lrnet',
+          {
+            detector: 'lrnet',
+            model: { name: 'lrnet', sha256: 'd'.repeat(64) },
+            scores: [],
+            temporal: {
+              clips: [
+                { startFrame: 5, trackId: 0, box, blockScores: [0.1, 0.3] },
+                { startFrame: 5, trackId: 1, box, blockScores: [0.9, 0.7] },
+              ],
+              tracks: [
+                { trackId: 0, blocks: 2, meanBlockScore: 0.2 },
+                { trackId: 1, blocks: 2, meanBlockScore: 0.8 },
+              ],
+              meanBlockScore: 0.8,
+            },
+            busyMs: 3,
+          },
+        ],
+      ]),
+      settings,
+    );
+    expect(reportSchemaErrors(report)).toEqual([]);
+    expect(report.detectors.lrnet).toMatchObject({ score: 0.8, facesScored: 2, tracks: [{ trackId: 0, meanBlockScore: 0.2 }, { trackId: 1, meanBlockScore: 0.8 }] });
+    expect(report.detectors.lrnet!.clips!.map((clip) => clip.trackId)).toEqual([0, 1]);
+    expect(report.clips).toEqual(clipSettings);
+    expect(report.models).toContainEqual({ ...landmarkModel, kind: 'landmark-detector' });
+  });
+});
+
 describe('report schema', () => {
   it('accepts failed reports and rejects malformed ones', () => {
     const failed = buildFailedReport(

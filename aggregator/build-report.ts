@@ -113,6 +113,7 @@ export function buildDoneReport(
   const threshold = stacked !== undefined ? calibration!.ensemble!.threshold : settings.verdictThreshold;
   const models: ModelReport[] = [
     { name: payload.faceDetector.name, kind: 'face-detector', sha256: payload.faceDetector.sha256 },
+    ...(payload.landmarkModel ? [{ name: payload.landmarkModel.name, kind: 'landmark-detector' as const, sha256: payload.landmarkModel.sha256 }] : []),
     ...[...scores.values()].map((s) => ({
       name: s.model.name,
       kind: s.temporal !== undefined ? ('temporal-detector' as const) : ('deepfake-detector' as const),
@@ -133,6 +134,7 @@ export function buildDoneReport(
       : {}),
     detectors,
     frames: { requested: settings.framesRequested, ...payload.frames },
+    ...(payload.clipSettings ? { clips: payload.clipSettings } : {}),
     faces: tracks,
     video: payload.video,
     timings: withTotal({ ...payload.timings, 'detector-workers': round(detectorBusyMs) }, payload.source.submittedAt),
@@ -140,7 +142,10 @@ export function buildDoneReport(
   };
 }
 
-/** How a temporal detector's video score is made: the mean of its blocks' P(fake), over all clips. */
+/**
+ * How a temporal detector's video score is made: the mean of each face track's blocks' P(fake)
+ * over all clips, the highest over tracks (with one face, the mean of all blocks).
+ */
 export const TEMPORAL_AGGREGATION = 'mean-block';
 
 /** A video score and how many faces (crop detectors) or clips (temporal ones) it came from. */
@@ -161,7 +166,7 @@ function cropVideoScore(detector: string, payload: VideoFacesPayload, scoreByCro
   return { score: aggregateVideoScore(faceScores, policy.aggregation), facesScored: faceScores.length };
 }
 
-/** A temporal detector's video score (its mean block score) and the number of clips with blocks. */
+/** A temporal detector's video score (its highest track's mean block score) and the number of clip sequences with blocks. */
 function temporalVideoScore(result: VideoScoresPayload | undefined): VideoScore {
   const temporal = result?.temporal;
   return {
@@ -170,11 +175,15 @@ function temporalVideoScore(result: VideoScoresPayload | undefined): VideoScore 
   };
 }
 
-/** What a report adds for a temporal detector: block scores per clip, and why there is no score. */
-function temporalExtras(result: VideoScoresPayload | undefined): Pick<DetectorResult, 'clips' | 'reason'> {
+/** What a report adds for a temporal detector: block scores per clip and face track, each track's mean, and why there is no score. */
+function temporalExtras(result: VideoScoresPayload | undefined): Pick<DetectorResult, 'clips' | 'tracks' | 'reason'> {
   const temporal = result?.temporal;
   if (temporal === undefined) return {};
-  return { clips: temporal.clips, ...(temporal.reason !== undefined ? { reason: temporal.reason } : {}) };
+  return {
+    clips: temporal.clips,
+    ...(temporal.tracks !== undefined ? { tracks: temporal.tracks } : {}),
+    ...(temporal.reason !== undefined ? { reason: temporal.reason } : {}),
+  };
 }
 
 /** Builds the report of a video that a stage gave up on. */

@@ -3,7 +3,7 @@
  * `aggregator/report-schema.json`, documented in the README.
  */
 import Ajv from 'ajv';
-import type { Box, ClipScores, FailureCode, StageName, VideoInfo } from '../common';
+import type { Box, ClipScores, ClipSettings, FailureCode, StageName, TrackBlockScores, VideoInfo } from '../common';
 import reportSchema from './report-schema.json';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -22,8 +22,10 @@ export interface DetectorResult {
   aggregation: string;
   /** Face crops scored; for a temporal detector, its clips that gave landmark blocks. */
   facesScored: number;
-  /** Temporal detectors: P(fake) of each 30-frame block, per dense clip (by the clip's first frame), or why the clip has none. */
+  /** Temporal detectors: P(fake) of each 30-frame block, per dense clip (by the clip's first frame) and face track, or why there are none. */
   clips?: ClipScores[];
+  /** Temporal detectors: each face track's mean block score over all clips; `score` is the highest. */
+  tracks?: TrackBlockScores[];
   /** Temporal detectors: why there is no score (no clip with a face, a video shorter than one clip). */
   reason?: string;
 }
@@ -59,7 +61,7 @@ export interface ReportCalibration {
 /** A model used for the report, with the SHA-256 of the graph that ran. */
 export interface ModelReport {
   name: string;
-  kind: 'face-detector' | 'deepfake-detector' | 'temporal-detector';
+  kind: 'face-detector' | 'landmark-detector' | 'deepfake-detector' | 'temporal-detector';
   sha256: string;
 }
 
@@ -86,6 +88,8 @@ export interface VideoReport {
   calibration?: ReportCalibration;
   detectors: Record<string, DetectorResult>;
   frames: { requested: number; sampled: number; withFaces: number; withoutFaces: number };
+  /** With temporal detectors: how the dense clips were taken (`DEEPSIFT_CLIP_*`), to take them again. */
+  clips?: ClipSettings;
   faces: FaceTrackReport[];
   video: VideoInfo | null;
   /** Busy milliseconds per stage, and `totalMs` from submission to report. */

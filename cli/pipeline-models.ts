@@ -34,11 +34,13 @@ export interface PipelineModels {
 /** The landmark net and OpenCV that turn a video's dense clips into LRNet landmark sequences. */
 export interface LandmarkModels {
   landmarker: FaceApiLandmarker;
+  /** The landmark net as reports and /readyz name it (name and SHA-256 of its graph). */
+  model: { name: string; sha256: string };
   cv: OpenCv;
 }
 
 /** The landmark model temporal detectors read (face-cropper/landmarks). */
-const LANDMARK_MODEL = 'faceapi-landmark68';
+export const LANDMARK_MODEL = 'faceapi-landmark68';
 
 export interface FaceDetectorModel {
   detector: UltraFaceDetector;
@@ -131,7 +133,7 @@ export async function loadLandmarkModels(config: DeepsiftConfig, logger: Logger)
     executionProviders: config.executionProviders,
     intraOpThreads: config.intraOpThreads,
   });
-  return { landmarker, cv };
+  return { landmarker, model: { name: model.manifest.name, sha256: model.sha256 }, cv };
 }
 
 /**

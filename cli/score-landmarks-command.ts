@@ -153,7 +153,8 @@ async function clipSequences(
   config: DeepsiftConfig,
   landmarksOut: string | undefined,
 ): Promise<FileSequences> {
-  const options = { clipCount: clips.count, clipFrames: clips.frames, limits: DEFAULT_VIDEO_LIMITS, ffmpegPaths: { ...DEFAULT_FFMPEG_PATHS, ffmpegPath: config.ffmpegPath } };
+  // One face per clip, the largest, as upstream's landmark files follow one face per video.
+  const options = { clipCount: clips.count, clipFrames: clips.frames, maxFaces: 1, limits: DEFAULT_VIDEO_LIMITS, ffmpegPaths: { ...DEFAULT_FFMPEG_PATHS, ffmpegPath: config.ffmpegPath } };
   const results = await videoClipLandmarks(video, probe, options, deps);
   const sequences: LandmarkSequence[] = [];
   for (const [index, clip] of results.entries()) {

@@ -195,6 +195,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
     healthState.models = [
       ...(stages.includes('face-cropper') ? [config.faceDetector] : []),
+      ...started.flatMap((s) => s.extraModels ?? []),
       ...(stages.includes('detector-workers') ? served : []),
     ];
     healthState.phase = 'running';

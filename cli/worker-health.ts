@@ -18,7 +18,7 @@ export type WorkerPhase = 'starting' | 'running' | 'draining';
 /** What the readiness checks look at; the entry point updates `phase`. */
 export interface WorkerHealthState {
   phase: WorkerPhase;
-  /** The models the worker loaded (face detector, deepfake detectors), once started. */
+  /** The models the worker loaded (face detector, landmark net, deepfake and temporal detectors), once started. */
   models: string[];
 }
 

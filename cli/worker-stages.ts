@@ -54,6 +54,8 @@ export interface Drainable {
 export interface Started {
   consumers: Drainable[];
   resources: Closable[];
+  /** Models loaded beside the stage's own (/readyz lists them): the landmark net of a face cropper serving temporal detectors. */
+  extraModels?: string[];
 }
 
 /** What every worker stage is built from. */
@@ -173,7 +175,7 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
   await stage.start();
   const resources: Closable[] = [{ close: () => detector.close() }];
   if (landmarks) resources.push({ close: () => landmarks.landmarker.close() });
-  return { consumers: [stage], resources };
+  return { consumers: [stage], resources, ...(landmarks ? { extraModels: [landmarks.model.name] } : {}) };
 }
 
 /** The dense clips temporal detectors read, as `scan` builds them (README "LRNet on dense clips"). */
@@ -182,7 +184,10 @@ function temporalClipOptions(config: DeepsiftConfig, detectors: string[], landma
     detectors: new Set(detectors),
     clipCount: config.clipCount,
     clipFrames: config.clipFrames,
+    maxFaces: config.clipMaxFaces,
+    minFaceSizePx: config.clipMinFaceSizePx,
     landmarker: landmarks.landmarker,
+    landmarkModel: landmarks.model,
     cv: landmarks.cv,
     limits: videoLimitsOf(config),
     ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },

@@ -18,6 +18,16 @@ export const DEFAULT_CLIP_COUNT = 4;
  * 2 s at 30 fps.
  */
 export const DEFAULT_CLIP_FRAMES = 61;
+
+/** Faces followed per dense clip unless told otherwise: the largest few, each its own landmark track. */
+export const DEFAULT_CLIP_MAX_FACES = 4;
+
+/**
+ * Smallest face followed through a dense clip unless told otherwise (longer side of the
+ * detected box, pixels): the landmark net reads 112×112 crops, and a face much smaller than
+ * that gives landmarks whose jitter is the net's, not the face's.
+ */
+export const DEFAULT_CLIP_MIN_FACE_PX = 40;
 export const DEFAULT_FACE_DETECTOR = 'ultraface-rfb-640';
 export const DEFAULT_FACE_SCORE_THRESHOLD = 0.7;
 export const DEFAULT_NMS_IOU_THRESHOLD = 0.3;
@@ -79,6 +89,10 @@ export interface DeepsiftConfig {
   clipCount: number;
   /** Consecutive frames per dense clip. */
   clipFrames: number;
+  /** Faces followed per dense clip, the largest first. */
+  clipMaxFaces: number;
+  /** Faces smaller than this (longer side, pixels) are not followed through dense clips. */
+  clipMinFaceSizePx: number;
   faceDetector: string;
   faceScoreThreshold: number;
   nmsIouThreshold: number;
@@ -228,6 +242,8 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list, scope: 'all' },
   { key: 'clipCount', env: 'DEEPSIFT_CLIP_COUNT', flag: 'clip-count', defaultValue: DEFAULT_CLIP_COUNT, unit: 'clips', description: 'Dense clips per video that temporal detectors (lrnet-*) read, spread over its length; fewer when they would overlap.', parse: integer(1), scope: 'all' },
   { key: 'clipFrames', env: 'DEEPSIFT_CLIP_FRAMES', flag: 'clip-frames', defaultValue: DEFAULT_CLIP_FRAMES, unit: 'frames', description: 'Consecutive frames per dense clip; LRNet needs 31 for one block of 30, 61 for two.', parse: integer(31), scope: 'all' },
+  { key: 'clipMaxFaces', env: 'DEEPSIFT_CLIP_MAX_FACES', flag: 'clip-max-faces', defaultValue: DEFAULT_CLIP_MAX_FACES, unit: 'faces', description: "Faces followed through each dense clip from its first frame, the largest first; each is its own landmark track, and a temporal detector's video score is its highest track.", parse: integer(1), scope: 'all' },
+  { key: 'clipMinFaceSizePx', env: 'DEEPSIFT_CLIP_MIN_FACE_PX', flag: 'clip-min-face-size', defaultValue: DEFAULT_CLIP_MIN_FACE_PX, unit: 'pixels', description: 'Faces smaller than this (longer side, full resolution) on a dense clip\'s first frame are not followed.', parse: integer(1), scope: 'all' },
   { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
   { key: 'faceBatchSize', env: 'DEEPSIFT_FACE_BATCH_SIZE', flag: 'face-batch-size', defaultValue: DEFAULT_FACE_BATCH_SIZE, unit: 'frames', description: "Frames of a video per run of the face detector (frames resized while decoding: scan and the decode group); 0 picks by execution provider (1 on CPU, 8 on a GPU).", parse: integer(0), scope: 'all' },
   { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },

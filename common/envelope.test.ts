@@ -37,6 +37,22 @@ describe('envelope validation', () => {
     expect(() => validateEnvelope(bad)).toThrow(InvalidMessageError);
   });
 
+  it("accepts per-track clip sequences and a clip failure, and rejects a failure without its code", () => {
+    const box = { x1: 1, y1: 2, x2: 30, y2: 40 };
+    const tracked = createEnvelope('video.sequences', VIDEO, 'corr', {
+      detector: 'lrnet-ffpp',
+      clipFrames: 2,
+      clips: [
+        { startFrame: 0, trackId: 0, box, frames: 2, values: new Array<number>(272).fill(0.1) },
+        { startFrame: 0, trackId: 1, box, frames: 0, reason: 'FACE_LEFT_REGION' },
+      ],
+    });
+    expect(validateEnvelope(JSON.parse(JSON.stringify(tracked)))).toEqual(tracked);
+    const failed = createEnvelope('video.sequences', VIDEO, 'corr', { detector: 'lrnet-ffpp', clipFrames: 61, clips: [], error: { code: 'DECODE_FAILED', message: 'ffmpeg exited with 69' } });
+    expect(validateEnvelope(JSON.parse(JSON.stringify(failed)))).toEqual(failed);
+    expect(() => validateEnvelope({ ...failed, payload: { ...failed.payload, error: { message: 'no code' } } })).toThrow(InvalidMessageError);
+  });
+
   it('rejects temporal block scores outside [0, 1]', () => {
     const scores = createEnvelope('video.scores', VIDEO, 'corr', {
       detector: 'lrnet-ffpp', model: { name: 'lrnet-ffpp', sha256: 'x' }, scores: [], busyMs: 1,

@@ -42,6 +42,7 @@ const videoInfo = {
 
 const probability = { type: 'number', minimum: 0, maximum: 1 };
 const noSequenceReason = { enum: ['NO_FACE', 'FACE_LEFT_REGION'] };
+const box = { type: 'object', required: ['x1', 'y1', 'x2', 'y2'], properties: { x1: { type: 'number' }, y1: { type: 'number' }, x2: { type: 'number' }, y2: { type: 'number' } } };
 
 /** A dense clip's landmarks (frames × 136 values), or why it has none. */
 const clipSequence = {
@@ -49,12 +50,12 @@ const clipSequence = {
     {
       type: 'object',
       required: ['startFrame', 'frames', 'values'],
-      properties: { startFrame: count, frames: { type: 'integer', minimum: 1 }, values: { type: 'array', items: { type: 'number' } } },
+      properties: { startFrame: count, trackId: count, box, frames: { type: 'integer', minimum: 1 }, values: { type: 'array', items: { type: 'number' } } },
     },
     {
       type: 'object',
       required: ['startFrame', 'frames', 'reason'],
-      properties: { startFrame: count, frames: { const: 0 }, reason: noSequenceReason },
+      properties: { startFrame: count, trackId: count, box, frames: { const: 0 }, reason: noSequenceReason },
     },
   ],
 };
@@ -69,7 +70,15 @@ const temporalScores = {
       items: {
         type: 'object',
         required: ['startFrame', 'blockScores'],
-        properties: { startFrame: count, blockScores: { type: 'array', items: probability }, reason: { type: 'string' } },
+        properties: { startFrame: count, trackId: count, box, blockScores: { type: 'array', items: probability }, reason: { type: 'string' } },
+      },
+    },
+    tracks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['trackId', 'blocks', 'meanBlockScore'],
+        properties: { trackId: count, blocks: count, meanBlockScore: probability },
       },
     },
     meanBlockScore: { oneOf: [probability, { type: 'null' }] },
@@ -137,13 +146,24 @@ export const PAYLOAD_SCHEMAS: Record<string, object> = {
       tracks: { type: 'array', items: { type: 'object', required: ['trackId', 'detections'] } },
       cropCount: count,
       temporalDetectors: stringList,
+      landmarkModel: modelUse,
+      clipSettings: {
+        type: 'object',
+        required: ['clipCount', 'clipFrames', 'maxFaces', 'minFaceSizePx'],
+        properties: { clipCount: count, clipFrames: count, maxFaces: count, minFaceSizePx: count },
+      },
       timings,
     },
   },
   'video.sequences': {
     type: 'object',
     required: ['detector', 'clips', 'clipFrames'],
-    properties: { detector: nonEmptyString, clips: { type: 'array', items: clipSequence }, clipFrames: { type: 'integer', minimum: 1 } },
+    properties: {
+      detector: nonEmptyString,
+      clips: { type: 'array', items: clipSequence },
+      clipFrames: { type: 'integer', minimum: 1 },
+      error: { type: 'object', required: ['code', 'message'], properties: { code: nonEmptyString, message: { type: 'string' } } },
+    },
   },
   'video.scores': {
     type: 'object',

@@ -141,20 +141,36 @@ export interface VideoFacesPayload {
    * aggregator waits for their scores even when no crop was cut.
    */
   temporalDetectors?: string[];
+  /** With temporal detectors: the landmark net that built their sequences (absent from croppers before it was sent). */
+  landmarkModel?: ModelUse;
+  /** With temporal detectors: the dense clips asked for, so that a report says how to reproduce them. */
+  clipSettings?: ClipSettings;
   timings: StageTimings;
+}
+
+/** How a video's dense clips were taken (`DEEPSIFT_CLIP_*`). */
+export interface ClipSettings {
+  clipCount: number;
+  clipFrames: number;
+  /** Faces followed per clip, the largest first. */
+  maxFaces: number;
+  /** Faces whose detected box is smaller than this (longer side, pixels) are not followed. */
+  minFaceSizePx: number;
 }
 
 /** Why a dense clip gave no landmark sequence (see face-cropper/landmarks/clip-landmarks.ts). */
 export type NoSequenceReason = 'NO_FACE' | 'FACE_LEFT_REGION';
 
 /**
- * One dense clip of a video, as the face cropper hands it to a temporal detector: the
- * calibrated landmarks of its face (frames × 136 values in upstream LRNet's [−1, 1] space),
- * or why it has none.
+ * One face of one dense clip, as the face cropper hands it to a temporal detector: the
+ * face's box on the clip's first frame and the calibrated landmarks of the face (frames × 136 values in upstream LRNet's [−1, 1] space),
+ * or why it has none. A clip gives one per face followed, the largest first; `trackId` links
+ * a face's sequences across clips (absent without a face, and in messages of croppers before
+ * tracks, which followed one face: read as track 0).
  */
 export type ClipSequence =
-  | { startFrame: number; frames: number; values: number[] }
-  | { startFrame: number; frames: 0; reason: NoSequenceReason };
+  | { startFrame: number; trackId?: number; box?: Box; frames: number; values: number[] }
+  | { startFrame: number; trackId?: number; box?: Box; frames: 0; reason: NoSequenceReason };
 
 /** A video's dense clips for one temporal detector (on its `detector.<name>` queue). */
 export interface VideoSequencesPayload {
@@ -163,17 +179,36 @@ export interface VideoSequencesPayload {
   clips: ClipSequence[];
   /** Frames per clip asked for. */
   clipFrames: number;
+  /**
+   * Set when the clips could not be read (decoding or landmarks failed): the detector reports
+   * no score with this reason, and the crop detectors' scores stand. `clips` is then empty.
+   */
+  error?: { code: string; message: string };
 }
 
 /** What a temporal detector found in one clip: its block scores, or why there are none. */
 export type ClipScores =
-  | { startFrame: number; blockScores: number[] }
-  | { startFrame: number; blockScores: []; reason: NoSequenceReason | 'TOO_SHORT' };
+  | { startFrame: number; trackId?: number; box?: Box; blockScores: number[] }
+  | { startFrame: number; trackId?: number; box?: Box; blockScores: []; reason: NoSequenceReason | 'TOO_SHORT' };
+
+/** One face track's blocks over all clips. */
+export interface TrackBlockScores {
+  trackId: number;
+  /** Blocks scored, over all clips. */
+  blocks: number;
+  /** Mean of those blocks' P(fake). */
+  meanBlockScore: number;
+}
 
 /** A temporal detector's result for a video (beside an empty `scores`). */
 export interface TemporalScores {
   clips: ClipScores[];
-  /** Mean block score over all clips; null when no clip gave a block. */
+  /** Face tracks with blocks (absent from detectors before tracks). */
+  tracks?: TrackBlockScores[];
+  /**
+   * The video's score: the highest of its tracks' mean block scores (with one face, the mean
+   * of all blocks); null when no clip gave a block.
+   */
   meanBlockScore: number | null;
   /** Why there is no score, when `meanBlockScore` is null. */
   reason?: string;

@@ -20,6 +20,7 @@ import {
   type StageDeps,
   type Subscription,
   type TemporalScores,
+  type TrackBlockScores,
 } from '../common';
 import { landmarkBlocks } from './landmark-blocks';
 import { LANDMARK_VALUES_PER_FRAME } from './landmark-sequence';
@@ -60,9 +61,9 @@ export class TemporalDetectorWorker {
 
   private async handle(envelope: Envelope<'video.sequences'>, log: Logger, signal: AbortSignal): Promise<void> {
     const start = performance.now();
-    const { clips, clipFrames } = envelope.payload;
+    const { clips, clipFrames, error } = envelope.payload;
     const stop = this.deps.metrics.inferenceDurationSeconds.startTimer({ detector: this.detector.name });
-    const temporal = await scoreClips(this.detector, clips, clipFrames);
+    const temporal = error !== undefined ? clipsFailed(error) : await scoreClips(this.detector, clips, clipFrames);
     stop();
     signal.throwIfAborted();
     await this.deps.transport.publish(
@@ -81,9 +82,11 @@ export class TemporalDetectorWorker {
 }
 
 /**
- * Scores the blocks of every clip in one batch (no block spans two clips) and summarises
- * them: the video's score is the mean block score (README, "LRNet on dense clips"), and a
- * video without any block says why.
+ * Scores the blocks of every face sequence of every clip in one batch (no block spans two
+ * clips) and summarises them by face track: the video's score is the highest of its tracks'
+ * mean block scores (README, "LRNet on dense clips"), so that one manipulated face among real
+ * ones is not averaged away; with one face it is the mean of all blocks. A video without any
+ * block says why. Sequences without a track id (croppers before tracks followed one face) are track 0.
  */
 export async function scoreClips(detector: OnnxTemporalDetector, clips: readonly ClipSequence[], clipFrames: number): Promise<TemporalScores> {
   const uneven = clips.find((clip) => 'values' in clip && clip.values.length !== clip.frames * LANDMARK_VALUES_PER_FRAME);
@@ -92,17 +95,31 @@ export async function scoreClips(detector: OnnxTemporalDetector, clips: readonly
     'values' in clip ? landmarkBlocks({ frames: clip.frames, values: Float32Array.from(clip.values) }, detector.blockFrames) : [],
   );
   const scores = await detector.scoreBlocks(blocksPerClip.flat());
+  const byTrack = new Map<number, number[]>();
   let next = 0;
   const clipScores: ClipScores[] = clips.map((clip, index) => {
     const count = blocksPerClip[index]!.length;
     const blockScores = scores.slice(next, next + count);
     next += count;
-    if ('reason' in clip) return { startFrame: clip.startFrame, blockScores: [], reason: clip.reason };
-    if (count === 0) return { startFrame: clip.startFrame, blockScores: [], reason: 'TOO_SHORT' };
-    return { startFrame: clip.startFrame, blockScores };
+    const track = { ...(clip.trackId === undefined ? {} : { trackId: clip.trackId }), ...(clip.box === undefined ? {} : { box: clip.box }) };
+    if ('reason' in clip) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: clip.reason };
+    if (count === 0) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: 'TOO_SHORT' };
+    const trackId = clip.trackId ?? 0;
+    byTrack.set(trackId, [...(byTrack.get(trackId) ?? []), ...blockScores]);
+    return { startFrame: clip.startFrame, ...track, blockScores };
   });
-  if (scores.length > 0) return { clips: clipScores, meanBlockScore: scores.reduce((a, b) => a + b, 0) / scores.length };
-  return { clips: clipScores, meanBlockScore: null, reason: noScoreReason(clipScores, clipFrames, detector.blockFrames) };
+  const tracks: TrackBlockScores[] = [...byTrack].map(([trackId, blocks]) => ({
+    trackId,
+    blocks: blocks.length,
+    meanBlockScore: blocks.reduce((a, b) => a + b, 0) / blocks.length,
+  }));
+  if (tracks.length > 0) return { clips: clipScores, tracks, meanBlockScore: Math.max(...tracks.map((t) => t.meanBlockScore)) };
+  return { clips: clipScores, tracks, meanBlockScore: null, reason: noScoreReason(clipScores, clipFrames, detector.blockFrames) };
+}
+
+/** The result when the face cropper could not read the clips: no score, and its failure as the reason. */
+export function clipsFailed(error: { code: string; message: string }): TemporalScores {
+  return { clips: [], tracks: [], meanBlockScore: null, reason: `${error.code} (the dense clips could not be read: ${error.message})` };
 }
 
 /** Says why no clip of a video gave a block, for the report. */

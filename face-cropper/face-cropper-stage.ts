@@ -20,6 +20,8 @@ import {
   type StageDeps,
   type Storage,
   type BlobRef,
+  type ClipSequence,
+  type VideoSequencesPayload,
   type Box,
   type RawImage,
   type Subscription,
@@ -28,7 +30,8 @@ import {
   workPrefix,
 } from '../common';
 import type { CropEncoding } from '../common/packed-crop';
-import { clipSequences, type TemporalClipOptions } from './clip-sequences';
+import { VideoError } from '../frame-extractor';
+import { clipSequences, clipSettingsOf, type TemporalClipOptions } from './clip-sequences';
 import { CropPacks } from './crop-packs';
 import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
@@ -193,7 +196,9 @@ export class FaceCropperStage {
         frames: { sampled, withFaces, withoutFaces: sampled - withFaces },
         tracks,
         cropCount: cropList.length,
-        ...(temporalDetectors.length > 0 ? { temporalDetectors } : {}),
+        ...(temporalDetectors.length > 0
+          ? { temporalDetectors, landmarkModel: this.options.temporal!.landmarkModel, clipSettings: clipSettingsOf(this.options.temporal!) }
+          : {}),
         timings: { ...payload.timings, 'face-cropper': elapsedMs(start) },
       }),
       { signal },
@@ -206,19 +211,31 @@ export class FaceCropperStage {
   /**
    * Builds the video's dense-clip landmark sequences once (a second ffmpeg run, over the
    * clips only) and sends them to each temporal detector's queue; the aggregator waits for
-   * these detectors' scores, which say why when no clip had a face.
+   * these detectors' scores, which say why when no clip had a face. Clips that cannot be
+   * read (a decoding or landmark failure) cost the temporal detectors their score, not the
+   * video its crop detectors' scores: the failure goes to them as the reason. Only an abort
+   * (the stage's deadline, a shutdown) and the publishing itself fail the message.
    */
   private async publishSequences(envelope: Envelope<'video.frames'>, detectors: string[], log: Logger, signal: AbortSignal): Promise<void> {
     const temporal = this.options.temporal!;
-    const clips = await clipSequences(this.videoFileOf(envelope), this.deps.faceDetector, temporal, signal);
+    const videoFile = this.videoFileOf(envelope);
+    let clips: ClipSequence[] = [];
+    let error: VideoSequencesPayload['error'];
+    try {
+      clips = await clipSequences(videoFile, this.deps.faceDetector, temporal, signal);
+    } catch (cause) {
+      if (signal.aborted) throw cause;
+      error = clipFailureOf(cause);
+      log.warn('Dense clips failed; temporal detectors get no score.', { code: error.code, error: error.message });
+    }
     for (const detector of detectors) {
       await this.deps.transport.publish(
         ROUTING.crops(detector),
-        createEnvelope('video.sequences', envelope.videoId, envelope.correlationId, { detector, clips, clipFrames: temporal.clipFrames }),
+        createEnvelope('video.sequences', envelope.videoId, envelope.correlationId, { detector, clips, clipFrames: temporal.clipFrames, ...(error ? { error } : {}) }),
         { signal },
       );
     }
-    log.debug('Clip landmarks sent.', { clips: clips.length, withFace: clips.filter((c) => c.frames > 0).length, detectors });
+    log.debug('Clip landmarks sent.', { sequences: clips.length, withFace: clips.filter((c) => c.frames > 0).length, detectors });
   }
 
   /**
@@ -246,6 +263,15 @@ export class FaceCropperStage {
     }
     return specs;
   }
+}
+
+/**
+ * What a temporal detector is told when the clips failed: a video error's own code
+ * (DECODE_FAILED, …), CLIP_LANDMARKS_FAILED for anything else in the landmark path.
+ */
+function clipFailureOf(cause: unknown): { code: string; message: string } {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { code: cause instanceof VideoError ? cause.code : 'CLIP_LANDMARKS_FAILED', message };
 }
 
 /** A stored frame's pixels: RGB (as stored, or decoded when encoded), or YUV 4:2:0 as stored. */

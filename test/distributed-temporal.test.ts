@@ -11,6 +11,7 @@ import type { VideoReport } from '../aggregator';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
 import { Deployment, eventually } from './distributed-harness';
+import { freePort } from './prometheus-server';
 import { makeTempDir, sharedDir } from './video-fixtures';
 
 const DETECTORS = 'meso4-df,lrnet-ffpp';
@@ -27,11 +28,16 @@ jest.setTimeout(600_000);
 describe(`distributed deepsift with DEEPSIFT_DETECTORS=${DETECTORS}, decode group`, () => {
   let deployment: Deployment;
   let dir: string;
+  /** The decode group's metrics port, for /readyz. */
+  let decodePort: number;
 
   beforeAll(async () => {
     dir = await makeTempDir();
     deployment = await Deployment.start({ DEEPSIFT_DETECTORS: DETECTORS });
-    for (const stage of ['aggregator', 'detector-workers', 'frame-extractor,face-cropper', 'ingest']) await deployment.startWorker(stage);
+    decodePort = await freePort();
+    for (const stage of ['aggregator', 'detector-workers', 'frame-extractor,face-cropper', 'ingest']) {
+      await deployment.startWorker(stage, stage.includes('face-cropper') ? { env: { DEEPSIFT_METRICS_PORT: String(decodePort) } } : {});
+    }
   });
 
   afterAll(async () => {
@@ -58,6 +64,8 @@ describe(`distributed deepsift with DEEPSIFT_DETECTORS=${DETECTORS}, decode grou
       const reference = scanned[i]!;
       expect(report).toMatchObject({ status: 'done', videoId: reference.videoId, label: reference.label });
       expect(report.models.find((m) => m.name === 'lrnet-ffpp')?.kind).toBe('temporal-detector');
+      expect(report.models.find((m) => m.name === 'faceapi-landmark68')?.kind).toBe('landmark-detector');
+      expect(report.clips).toEqual(reference.clips);
       for (const name of ['lrnet-ffpp', 'meso4-df']) {
         expect(Math.abs(report.detectors[name]!.score! - reference.detectors[name]!.score!)).toBeLessThanOrEqual(TOLERANCE);
       }
@@ -66,6 +74,7 @@ describe(`distributed deepsift with DEEPSIFT_DETECTORS=${DETECTORS}, decode grou
       expect(lrnet.aggregation).toBe('mean-block');
       expect(lrnet.clips!.map((c) => c.startFrame)).toEqual(expected.clips!.map((c) => c.startFrame));
       expect(lrnet.clips!.flatMap((c) => c.blockScores)).toHaveLength(8);
+      expect(lrnet.tracks!.map((t) => t.trackId)).toEqual(expected.tracks!.map((t) => t.trackId));
       lrnet.clips!.forEach((clip, j) => {
         clip.blockScores.forEach((score, k) => expect(Math.abs(score - expected.clips![j]!.blockScores[k]!)).toBeLessThanOrEqual(TOLERANCE));
       });
@@ -79,6 +88,13 @@ describe(`distributed deepsift with DEEPSIFT_DETECTORS=${DETECTORS}, decode grou
       for await (const _object of deployment.bucket.list('work/')) return undefined;
       return true;
     }, 10_000, 'the work area to be emptied');
+  });
+
+  it("names the landmark net among the decode group's models in /readyz", async () => {
+    const ready = await fetch(`http://127.0.0.1:${decodePort}/readyz`);
+    const body = (await ready.json()) as { checks: Record<string, { ok: boolean; reason?: string }> };
+    expect(ready.status).toBe(200);
+    expect(body.checks.models!.reason).toContain('faceapi-landmark68');
   });
 
   it('refuses to start a face cropper alone with a temporal detector, naming the decode group', async () => {

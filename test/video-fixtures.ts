@@ -96,3 +96,44 @@ export async function makeFaceVideo(face: string, file: string, options: { faceS
   ]);
   return file;
 }
+
+/**
+ * Two videos side by side, each scaled to `width`×`height`, `seconds` long (H.264): a
+ * video with two faces, one from each.
+ */
+export async function makeSideBySideVideo(left: string, right: string, file: string, options: { width: number; height: number; seconds: number }): Promise<string> {
+  const { width, height, seconds } = options;
+  await runFfmpeg([
+    '-i', left, '-i', right,
+    '-filter_complex', `[0:v]scale=${width}:${height}[a];[1:v]scale=${width}:${height}[b];[a][b]hstack=inputs=2:shortest=1,format=yuv420p[v]`,
+    '-map', '[v]', '-an', '-t', String(seconds), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '18', file,
+  ]);
+  return file;
+}
+
+/**
+ * An H.264 copy of `source` whose non-reference frames (B-frames, three in four with
+ * `-bf 3` and no B-pyramid) are damaged beyond decoding: every byte after their NAL header
+ * is overwritten, as a failing disk or a broken upload would. A decoder that skips
+ * non-reference frames (the sparse sample's `-skip_frame noref`) reads it whole; one that
+ * decodes every frame (the dense clips) fails on most of them, and ffmpeg exits with 69
+ * (more than `-max_error_rate`, 2/3, of the frames failed).
+ */
+export async function makeDamagedNonReferenceVideo(source: string, file: string, fps = 25): Promise<string> {
+  const stream = `${file}.h264`;
+  await runFfmpeg(['-i', source, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-bf', '3', '-b_strategy', '0', '-x264-params', 'b-pyramid=none', '-f', 'h264', stream]);
+  const data = await fs.readFile(stream);
+  const starts: number[] = [];
+  for (let i = 0; i + 2 < data.length; i += 1) if (data[i] === 0 && data[i + 1] === 0 && data[i + 2] === 1) starts.push(i + 3);
+  for (const [index, header] of starts.entries()) {
+    const end = index + 1 < starts.length ? starts[index + 1]! - 3 : data.length;
+    const nalType = data[header]! & 0x1f;
+    const nalRefIdc = (data[header]! >> 5) & 3;
+    // 0xff never forms a start code, so the stream's framing stays intact.
+    if (nalType === 1 && nalRefIdc === 0) data.fill(0xff, header + 1, Math.max(header + 1, end - 2));
+  }
+  await fs.writeFile(stream, data);
+  await runFfmpeg(['-r', String(fps), '-f', 'h264', '-i', stream, '-c', 'copy', file]);
+  await fs.rm(stream);
+  return file;
+}

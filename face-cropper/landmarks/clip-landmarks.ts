@@ -1,8 +1,8 @@
 /**
- * LRNet landmarks of one dense clip, fed frame by frame: the face is detected on the clip's
- * first frame only and followed through the clip by its own landmarks (the face box moves
- * with the points' centroid), so the face detector runs once per clip and the landmark net
- * on the face only. Each frame's face region (a square around the face, see
+ * LRNet landmarks of one dense clip, fed frame by frame: faces are detected on the clip's
+ * first frame only and each is followed through the clip by its own landmarks (its face box
+ * moves with the points' centroid), so the face detector runs once per clip and the landmark
+ * net on the faces only. Each frame's face region (a square around the face, see
  * {@link REGION_SCALE}) is kept; once the clip is complete the points are calibrated in
  * those regions as upstream LRNet does (lrnet-face-plan.ts, lrnet-landmark-tracker.ts), which
  * gives the same points as on whole frames, without holding whole frames.
@@ -13,6 +13,7 @@ import type { FaceApiLandmarker } from './faceapi-landmarker';
 import { planFaces, POINTS, type FaceBox, type FacePlan, type FrameShape } from './lrnet-face-plan';
 import { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
 import type { OpenCv } from './opencv';
+import { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/config';
 
 /**
  * Side of the face region kept per frame, as a multiple of the detected box's longer side.
@@ -21,6 +22,17 @@ import type { OpenCv } from './opencv';
  */
 export const REGION_SCALE = 2.5;
 
+/** The defaults live with the configuration (`DEEPSIFT_CLIP_MAX_FACES`, `DEEPSIFT_CLIP_MIN_FACE_PX`). */
+export { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/config';
+
+/** Which faces of a clip's first frame are followed. */
+export interface ClipFaceOptions {
+  /** At most this many, the largest first. */
+  maxFaces: number;
+  /** Faces whose detected box's longer side is shorter than this (pixels) are skipped. */
+  minFaceSizePx: number;
+}
+
 /** What a {@link ClipLandmarkBuilder} needs. */
 export interface ClipLandmarkDeps {
   faceDetector: FaceDetector;
@@ -28,20 +40,22 @@ export interface ClipLandmarkDeps {
   cv: OpenCv;
 }
 
-/** Why a clip gave no landmark sequence. */
+/** Why a clip (or one face of it) gave no landmark sequence. */
 export type NoLandmarksReason = 'NO_FACE' | 'FACE_LEFT_REGION';
 
-/** A clip's calibrated landmark sequence, or why it has none. */
+/**
+ * One face's calibrated landmark sequence in a clip, or why it has none; `face` is the face
+ * followed (its box and score on the clip's first frame), absent when the clip had none.
+ */
 export type ClipLandmarks =
   | {
       /** Frames with landmarks. */
       frames: number;
       /** [frames, 136] in upstream's [−1, 1] space. */
       values: Float32Array;
-      /** The face followed: its box and score on the clip's first frame. */
       face: FaceDetection;
     }
-  | { frames: 0; reason: NoLandmarksReason };
+  | { frames: 0; reason: NoLandmarksReason; face?: FaceDetection };
 
 /** A frame's face region: its pixels and where it lies in the frame. */
 interface Region {
@@ -50,44 +64,57 @@ interface Region {
   y: number;
 }
 
-/** Builds one clip's landmark sequence from its frames, pushed in order. */
+/** One face followed through a clip: its landmarks and face regions, frame by frame. */
+interface FollowedFace {
+  face: FaceDetection;
+  anchor?: { x: number; y: number };
+  shapes: FrameShape[];
+  regions: Region[];
+}
+
+/** Builds one clip's landmark sequences, one per face followed, from its frames pushed in order. */
 export class ClipLandmarkBuilder {
-  private face: FaceDetection | undefined;
-  private noFace = false;
-  private anchor: { x: number; y: number } | undefined;
-  private readonly shapes: FrameShape[] = [];
-  private readonly regions: Region[] = [];
+  private faces: FollowedFace[] | undefined;
   private frameSize = { width: 0, height: 0 };
 
-  constructor(private readonly deps: ClipLandmarkDeps) {}
+  constructor(
+    private readonly deps: ClipLandmarkDeps,
+    private readonly options: ClipFaceOptions = { maxFaces: DEFAULT_CLIP_MAX_FACES, minFaceSizePx: DEFAULT_CLIP_MIN_FACE_PX },
+  ) {}
 
   /** Takes the clip's next frame (RGB); after a first frame without a face, frames are ignored. */
   async push(frame: RawImage): Promise<void> {
-    if (this.noFace) return;
-    if (this.face === undefined) {
-      this.face = mostProminent(await this.deps.faceDetector.detect(frame));
-      if (this.face === undefined) {
-        this.noFace = true;
-        return;
-      }
+    if (this.faces === undefined) {
+      const found = followedFaces(await this.deps.faceDetector.detect(frame), this.options);
+      this.faces = found.map((face) => ({ face, shapes: [], regions: [] }));
       this.frameSize = { width: frame.width, height: frame.height };
     }
-    const shift = this.anchor === undefined ? { x: 0, y: 0 } : minus(centroid(this.shapes[this.shapes.length - 1]!), this.anchor);
-    const box = shifted(this.face.box, shift.x, shift.y);
-    const shape = await this.deps.landmarker.locate(frame, box);
-    this.anchor ??= centroid(shape);
-    this.shapes.push(shape);
-    this.regions.push(regionAround(frame, box));
+    for (const followed of this.faces) {
+      const last = followed.shapes[followed.shapes.length - 1];
+      const shift = followed.anchor === undefined || last === undefined ? { x: 0, y: 0 } : minus(centroid(last), followed.anchor);
+      const box = shifted(followed.face.box, shift.x, shift.y);
+      const shape = await this.deps.landmarker.locate(frame, box);
+      followed.anchor ??= centroid(shape);
+      followed.shapes.push(shape);
+      followed.regions.push(regionAround(frame, box));
+    }
   }
 
-  /** Calibrates the landmarks of the frames pushed; frees what the clip held. */
-  finish(): ClipLandmarks {
-    const face = this.face;
-    const plan = face === undefined ? null : planFaces(this.shapes, this.frameSize.width, this.frameSize.height);
-    const regions = this.regions.splice(0);
-    if (face === undefined || plan === null) return { frames: 0, reason: 'NO_FACE' };
+  /** Calibrates each face's landmarks over the frames pushed, the largest face first; frees what the clip held. */
+  finish(): ClipLandmarks[] {
+    const faces = this.faces ?? [];
+    this.faces = [];
+    if (faces.length === 0) return [{ frames: 0, reason: 'NO_FACE' }];
+    return faces.map((followed) => this.calibrate(followed));
+  }
+
+  private calibrate(followed: FollowedFace): ClipLandmarks {
+    const { face } = followed;
+    const plan = planFaces(followed.shapes, this.frameSize.width, this.frameSize.height);
+    const regions = followed.regions.splice(0);
+    if (plan === null) return { frames: 0, reason: 'NO_FACE', face };
     const inRegions = planInRegions(plan, regions);
-    if (inRegions === null) return { frames: 0, reason: 'FACE_LEFT_REGION' };
+    if (inRegions === null) return { frames: 0, reason: 'FACE_LEFT_REGION', face };
     const tracker = new LrnetLandmarkTracker(this.deps.cv, inRegions);
     try {
       for (const region of regions.slice(0, tracker.frameCount)) tracker.push(region.image);
@@ -128,13 +155,17 @@ function regionAround(frame: RawImage, box: Box): Region {
   return { image: { data, width, height, channels: 3 }, x, y };
 }
 
-/** The detection with the largest box (the subject, not a face in the background); ties by score. */
-function mostProminent(faces: FaceDetection[]): FaceDetection | undefined {
+/**
+ * The faces to follow: those at least `minFaceSizePx` on their longer side, the largest
+ * first (the subject before faces in the background; ties by score), at most `maxFaces`.
+ */
+export function followedFaces(faces: readonly FaceDetection[], options: ClipFaceOptions): FaceDetection[] {
+  const side = (box: Box): number => Math.max(box.x2 - box.x1, box.y2 - box.y1);
   const area = (box: Box): number => (box.x2 - box.x1) * (box.y2 - box.y1);
-  return faces.reduce<FaceDetection | undefined>(
-    (best, face) => (best === undefined || area(face.box) > area(best.box) || (area(face.box) === area(best.box) && face.score > best.score) ? face : best),
-    undefined,
-  );
+  return faces
+    .filter((face) => side(face.box) >= options.minFaceSizePx)
+    .sort((a, b) => area(b.box) - area(a.box) || b.score - a.score)
+    .slice(0, Math.max(0, options.maxFaces));
 }
 
 function centroid(shape: FrameShape): { x: number; y: number } {

@@ -4,5 +4,15 @@ export { NORMALISED_FACE_SIZE, planFaces, type FaceBox, type FacePlan, type Fram
 export { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
 export { loadOpenCv, type OpenCv, type OpenCvHandle } from './opencv';
 export { extractVideoLandmarks, type VideoLandmarkDeps, type VideoLandmarks } from './video-landmarks';
-export { ClipLandmarkBuilder, REGION_SCALE, type ClipLandmarkDeps, type ClipLandmarks, type NoLandmarksReason } from './clip-landmarks';
+export {
+  ClipLandmarkBuilder,
+  DEFAULT_CLIP_MAX_FACES,
+  DEFAULT_CLIP_MIN_FACE_PX,
+  followedFaces,
+  REGION_SCALE,
+  type ClipFaceOptions,
+  type ClipLandmarkDeps,
+  type ClipLandmarks,
+  type NoLandmarksReason,
+} from './clip-landmarks';
 export { videoClipLandmarks, type VideoClipLandmarks, type VideoClipOptions } from './video-clip-landmarks';
