@@ -3,7 +3,7 @@
  * converted on first use, and each ONNX Runtime session is created here and reused.
  * Also the settings every process derives from the detectors' manifests.
  */
-import { autoFaceBatchSize, type DeepsiftConfig, type Logger } from '../common';
+import { autoFaceBatchSize, ConfigError, type DeepsiftConfig, type Logger } from '../common';
 import { readCalibrationFile, type ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector, OnnxTemporalDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
@@ -124,8 +124,16 @@ export async function loadTemporalDetector(config: DeepsiftConfig, name: string,
   return detector;
 }
 
-/** Fetches (if needed) and loads the landmark net, and loads OpenCV. */
+/**
+ * Fetches (if needed) and loads the landmark net, and loads OpenCV. The pipeline's temporal
+ * path (face-cropper/clip-sequences.ts) takes face-api's net only so far: another landmark
+ * net (`DEEPSIFT_LANDMARK_MODEL=facemesh`, which `score-landmarks` runs) is refused here
+ * rather than silently replaced.
+ */
 export async function loadLandmarkModels(config: DeepsiftConfig, logger: Logger): Promise<LandmarkModels> {
+  if (config.landmarkModel !== 'faceapi') {
+    throw new ConfigError(`DEEPSIFT_LANDMARK_MODEL=${config.landmarkModel}: scan and workers run the temporal path with faceapi only (score-landmarks and bench:landmarks take facemesh)`);
+  }
   const [model, { cv }] = await Promise.all([ensureModel(LANDMARK_MODEL, weightsOptions(config, logger)), loadOpenCv()]);
   const landmarker = await FaceApiLandmarker.create(model.manifest, model.onnxPath, {
     executionProviders: config.executionProviders,

@@ -18,6 +18,11 @@ export const DEFAULT_CLIP_COUNT = 4;
  * 2 s at 30 fps.
  */
 export const DEFAULT_CLIP_FRAMES = 61;
+/**
+ * The landmark net LRNet's landmarks are placed with: face-api's 68-point net, which ranked
+ * LRNet's demo videos and ../shared/eval better than MediaPipe FaceMesh (README, LRNet landmarks).
+ */
+export const DEFAULT_LANDMARK_MODEL = 'faceapi';
 export const DEFAULT_FACE_DETECTOR = 'ultraface-rfb-640';
 export const DEFAULT_FACE_SCORE_THRESHOLD = 0.7;
 export const DEFAULT_NMS_IOU_THRESHOLD = 0.3;
@@ -79,6 +84,8 @@ export interface DeepsiftConfig {
   clipCount: number;
   /** Consecutive frames per dense clip. */
   clipFrames: number;
+  /** The landmark net for temporal detectors' landmarks: `faceapi` or `facemesh`. */
+  landmarkModel: 'faceapi' | 'facemesh';
   faceDetector: string;
   faceScoreThreshold: number;
   nmsIouThreshold: number;
@@ -228,6 +235,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'detectors', env: 'DEEPSIFT_DETECTORS', flag: 'detectors', defaultValue: DEFAULT_DETECTORS, unit: 'names', description: 'Deepfake detectors to run (comma-separated manifest names).', parse: list, scope: 'all' },
   { key: 'clipCount', env: 'DEEPSIFT_CLIP_COUNT', flag: 'clip-count', defaultValue: DEFAULT_CLIP_COUNT, unit: 'clips', description: 'Dense clips per video that temporal detectors (lrnet-*) read, spread over its length; fewer when they would overlap.', parse: integer(1), scope: 'all' },
   { key: 'clipFrames', env: 'DEEPSIFT_CLIP_FRAMES', flag: 'clip-frames', defaultValue: DEFAULT_CLIP_FRAMES, unit: 'frames', description: 'Consecutive frames per dense clip; LRNet needs 31 for one block of 30, 61 for two.', parse: integer(31), scope: 'all' },
+  { key: 'landmarkModel', env: 'DEEPSIFT_LANDMARK_MODEL', flag: 'landmark-model', defaultValue: DEFAULT_LANDMARK_MODEL, unit: 'name', description: "Landmark net for temporal detectors' 68 points: faceapi (face-api's 68-point net) or facemesh (MediaPipe FaceMesh, 468 points mapped to 68; score-landmarks only so far, scan and workers refuse it).", parse: oneOf('faceapi', 'facemesh'), scope: 'all' },
   { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
   { key: 'faceBatchSize', env: 'DEEPSIFT_FACE_BATCH_SIZE', flag: 'face-batch-size', defaultValue: DEFAULT_FACE_BATCH_SIZE, unit: 'frames', description: "Frames of a video per run of the face detector (frames resized while decoding: scan and the decode group); 0 picks by execution provider (1 on CPU, 8 on a GPU).", parse: integer(0), scope: 'all' },
   { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },
