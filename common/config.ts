@@ -19,8 +19,9 @@ export const DEFAULT_CLIP_COUNT = 4;
  */
 export const DEFAULT_CLIP_FRAMES = 61;
 /**
- * The landmark net LRNet's landmarks are placed with: face-api's 68-point net, which ranked
- * LRNet's demo videos and ../shared/eval better than MediaPipe FaceMesh (README, LRNet landmarks).
+ * The landmark net LRNet's landmarks are placed with: face-api's 68-point net. MediaPipe
+ * FaceMesh ranked ../shared/eval better (README, LRNet landmarks), but the pipeline's
+ * temporal path does not take it yet and LRNet's thresholds were set on face-api's points.
  */
 export const DEFAULT_LANDMARK_MODEL = 'faceapi';
 export const DEFAULT_FACE_DETECTOR = 'ultraface-rfb-640';
