@@ -27,6 +27,7 @@ import { UltraFaceDetector } from '../ultraface-detector';
 import { createLandmarker } from './create-landmarker';
 import { IBUG_JAW_POINTS } from './facemesh-ibug68';
 import { LANDMARK_MODELS, type Landmarker, type LandmarkModelName } from './landmarker';
+import type { FrameShape } from './lrnet-face-plan';
 import { loadOpenCv } from './opencv';
 import { videoClipLandmarks } from './video-clip-landmarks';
 import { extractVideoLandmarks } from './video-landmarks';
@@ -81,7 +82,7 @@ class TimedLandmarker implements Landmarker {
   get executionProvider(): string {
     return this.inner.executionProvider;
   }
-  async locate(frame: RawImage, box: Box): Promise<Int32Array> {
+  async locate(frame: RawImage, box: Box): Promise<FrameShape> {
     const before = process.cpuUsage();
     const shape = await this.inner.locate(frame, box);
     const used = process.cpuUsage(before);
