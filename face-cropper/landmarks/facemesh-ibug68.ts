@@ -1,8 +1,8 @@
 /**
  * Which of MediaPipe FaceMesh's 468 mesh vertices stands for each of iBUG 300-W's 68 points
- * (deepsift's own choice, read off the canonical mesh: MediaPipe's
- * `face_geometry/data/canonical_face_model_uv_visualization.png` and the named contours of
- * `face_mesh_connections.py`). iBUG's "left" is the image's left (the subject's right eye
+ * (deepsift's own choice, by the vertex numbers of MediaPipe's canonical mesh,
+ * `face_geometry/data/canonical_face_model_uv_visualization.png`, and its named contours in
+ * `face_mesh_connections.py`; checked by eye on the four face crops of ../shared/faces). iBUG's "left" is the image's left (the subject's right eye
  * is points 36–41), as FaceMesh's vertex 33 is; every pair below is mirrored, so the mapping
  * is symmetric.
  *
@@ -12,9 +12,9 @@
  * vertices on the surface of the mesh that run over the forehead too, and on a turned head
  * the far side's vertices stay where the cheek is rather than on the silhouette. deepsift
  * takes the oval's lower half from the vertex at eye-corner height (234, 454), with the chin
- * (152) at point 8, and of the nine oval vertices on each side of the chin keeps eight,
- * dropping the two nearest the chin (149/148, 378/377), where the oval is twice as dense as
- * iBUG's jaw. The points are therefore not iBUG's jaw line on turned heads; they are kept as
+ * (152) at point 8, and of the ten oval vertices on each side of the chin (eye height
+ * included) keeps eight, dropping two near the chin (149 and 148, 378 and 377) so that the
+ * eight spread from eye height to the chin as iBUG's do. The points are therefore not iBUG's jaw line on turned heads; they are kept as
  * they are because LRNet reads frame-to-frame motion, which a fixed surface point has no less
  * of than a sliding outline point (the benchmark gives the jaw's own error, see README).
  */
