@@ -72,7 +72,8 @@ async function scanVideos(videos: readonly LabelledVideo[], config: DeepsiftConf
   try {
     models = await loadPipelineModels(config, logger);
   } catch (error) {
-    const unknown = (error as Error).name === 'UnknownModelError';
+    // An unknown model or a configuration the models cannot be loaded with is the user's to fix.
+    const unknown = ['UnknownModelError', 'ConfigError'].includes((error as Error).name);
     throw new CliError(`cannot load the models: ${(error as Error).message}`, unknown ? EXIT.usage : EXIT.infrastructure, { cause: error });
   }
   const bar = new cliProgress.SingleBar(

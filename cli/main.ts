@@ -90,8 +90,9 @@ function buildProgram(): Command {
     .option('--json', 'print [{ file, detector, blockScores, videoScore, meanBlockScore }] as JSON', false)
     .option('--landmarks-out <dir>', 'write the landmarks extracted from videos there, as <name>.txt (<name>-clip<k>.txt with --clips) in LRNet text format')
     .option('--clips <COUNTxFRAMES>', 'videos: landmarks of COUNT dense clips of FRAMES frames spread over the video (e.g. 4x61) instead of every frame; far cheaper')
+    .option('--landmark-model <name>', 'videos: the landmark net, faceapi or facemesh (default DEEPSIFT_LANDMARK_MODEL, faceapi)')
     .argument('<files...>', 'landmark files (.txt) or videos')
-    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string; clips?: string }) => {
+    .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string; clips?: string; landmarkModel?: string }) => {
       process.exitCode = await runScoreLandmarks(files, opts);
     });
 

@@ -7,7 +7,7 @@ import { autoFaceBatchSize, type DeepsiftConfig, type Logger } from '../common';
 import { readCalibrationFile, type ReportSettings } from '../aggregator';
 import { OnnxDeepfakeDetector, OnnxTemporalDetector } from '../detector-workers';
 import { UltraFaceDetector, type CropSpec } from '../face-cropper';
-import { FaceApiLandmarker, loadOpenCv, type OpenCv } from '../face-cropper/landmarks';
+import { createLandmarker, LANDMARK_MODELS, loadOpenCv, type Landmarker, type OpenCv } from '../face-cropper/landmarks';
 import {
   ensureModel,
   loadModelRegistry,
@@ -33,14 +33,11 @@ export interface PipelineModels {
 
 /** The landmark net and OpenCV that turn a video's dense clips into LRNet landmark sequences. */
 export interface LandmarkModels {
-  landmarker: FaceApiLandmarker;
+  landmarker: Landmarker;
   /** The landmark net as reports and /readyz name it (name and SHA-256 of its graph). */
   model: { name: string; sha256: string };
   cv: OpenCv;
 }
-
-/** The landmark model temporal detectors read (face-cropper/landmarks). */
-export const LANDMARK_MODEL = 'faceapi-landmark68';
 
 export interface FaceDetectorModel {
   detector: UltraFaceDetector;
@@ -126,13 +123,17 @@ export async function loadTemporalDetector(config: DeepsiftConfig, name: string,
   return detector;
 }
 
-/** Fetches (if needed) and loads the landmark net, and loads OpenCV. */
+/**
+ * Fetches (if needed) and loads the configured landmark net (`DEEPSIFT_LANDMARK_MODEL`:
+ * face-api's 68-point net by default, or MediaPipe FaceMesh mapped to 68 points), and loads OpenCV.
+ */
 export async function loadLandmarkModels(config: DeepsiftConfig, logger: Logger): Promise<LandmarkModels> {
-  const [model, { cv }] = await Promise.all([ensureModel(LANDMARK_MODEL, weightsOptions(config, logger)), loadOpenCv()]);
-  const landmarker = await FaceApiLandmarker.create(model.manifest, model.onnxPath, {
+  const [model, { cv }] = await Promise.all([ensureModel(LANDMARK_MODELS[config.landmarkModel], weightsOptions(config, logger)), loadOpenCv()]);
+  const landmarker = await createLandmarker(config.landmarkModel, model, {
     executionProviders: config.executionProviders,
     intraOpThreads: config.intraOpThreads,
   });
+  logger.info('Landmark net loaded.', { model: model.manifest.name });
   return { landmarker, model: { name: model.manifest.name, sha256: model.sha256 }, cv };
 }
 

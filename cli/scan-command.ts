@@ -68,7 +68,8 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     models = await loadPipelineModels(config, logger);
   } catch (error) {
     const message = (error as Error).message;
-    const unknown = (error as Error).name === 'UnknownModelError';
+    // An unknown model or a configuration the models cannot be loaded with is the user's to fix.
+    const unknown = ['UnknownModelError', 'ConfigError'].includes((error as Error).name);
     throw new CliError(`cannot load the models: ${message}`, unknown ? EXIT.usage : EXIT.infrastructure, { cause: error });
   }
 

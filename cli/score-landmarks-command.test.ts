@@ -88,6 +88,9 @@ describe('deepsift score-landmarks', () => {
       const bad = await runCli(['score-landmarks', '--detector', 'lrnet-dfo', '--clips', 'four', video]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--clips: expected COUNTxFRAMES/);
+      const unknownNet = await runCli(['score-landmarks', '--detector', 'lrnet-dfo', '--landmark-model', 'dlib', video]);
+      expect(unknownNet.code).toBe(2);
+      expect(unknownNet.stderr).toMatch(/--landmark-model: expected one of faceapi, facemesh/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

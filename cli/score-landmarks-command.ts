@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createLogger, resolveConfig, type DeepsiftConfig } from '../common';
 import { LandmarkFileError, OnnxTemporalDetector, parseLandmarkText, type LandmarkSequence, type LandmarkVideoScores } from '../detector-workers';
 import { DEFAULT_FFMPEG_PATHS, DEFAULT_VIDEO_LIMITS, probeVideo, type VideoProbe } from '../frame-extractor';
-import { extractVideoLandmarks, FaceApiLandmarker, loadOpenCv, videoClipLandmarks, type ClipLandmarkDeps } from '../face-cropper/landmarks';
+import { createLandmarker, extractVideoLandmarks, LANDMARK_MODELS, loadOpenCv, videoClipLandmarks, type ClipLandmarkDeps } from '../face-cropper/landmarks';
 import { VIDEO_EXTENSIONS } from '../ingest';
 import { ensureModel } from '../weights';
 import { CliError, EXIT } from './exit-codes';
@@ -23,6 +23,8 @@ export interface ScoreLandmarksOptions {
   landmarksOut?: string;
   /** Videos: landmarks of this many dense clips of this many frames (`4x61`) instead of every frame. */
   clips?: string;
+  /** Videos: the landmark net, `faceapi` or `facemesh` (default DEEPSIFT_LANDMARK_MODEL). */
+  landmarkModel?: string;
 }
 
 /** Clips per video and frames per clip, from `--clips COUNTxFRAMES`. */
@@ -38,9 +40,6 @@ interface FileSequences {
   noSequence?: string;
 }
 
-/** The landmark model used for videos. */
-const LANDMARK_MODEL = 'faceapi-landmark68';
-
 /** One scored file, as `--json` prints it. */
 export interface LandmarkScoreLine extends LandmarkVideoScores {
   file: string;
@@ -50,7 +49,7 @@ export interface LandmarkScoreLine extends LandmarkVideoScores {
 /** Reads every landmark file first (a bad one fails before any model loads), extracts the videos', then scores them in order. */
 export async function runScoreLandmarks(files: string[], options: ScoreLandmarksOptions): Promise<number> {
   if (files.length === 0) throw new CliError('name at least one landmark file or video', EXIT.usage);
-  const config = resolveConfig(process.env, {});
+  const config = resolveConfig(process.env, { 'landmark-model': options.landmarkModel });
   const clips = options.clips === undefined ? undefined : parseClips(options.clips);
   const sequences: Array<FileSequences | undefined> = [];
   for (const file of files) sequences.push(isVideo(file) ? undefined : oneSequence(await readLandmarkFile(file)));
@@ -106,17 +105,17 @@ function parseClips(value: string): ClipChoice {
   return { count: Number(match[1]), frames: Number(match[2]) };
 }
 
-/** Extracts the calibrated landmarks of each video (the configured face detector, face-api landmarks, OpenCV). */
+/** Extracts the calibrated landmarks of each video (the configured face detector and landmark net, OpenCV). */
 async function extractVideos(videos: string[], config: DeepsiftConfig, landmarksOut: string | undefined, clips: ClipChoice | undefined): Promise<Map<string, FileSequences>> {
   const logger = createLogger({ level: config.logLevel });
   const [{ detector: faceDetector }, landmarkModel, { cv }] = await Promise.all([
     loadFaceDetector(config, logger),
-    ensureModel(LANDMARK_MODEL, weightsOptions(config)),
+    ensureModel(LANDMARK_MODELS[config.landmarkModel], weightsOptions(config)),
     loadOpenCv(),
   ]).catch((error: Error) => {
     throw new CliError(`cannot load the landmark models: ${error.message}`, EXIT.infrastructure);
   });
-  const landmarker = await FaceApiLandmarker.create(landmarkModel.manifest, landmarkModel.onnxPath, {
+  const landmarker = await createLandmarker(config.landmarkModel, landmarkModel, {
     executionProviders: config.executionProviders,
     intraOpThreads: config.intraOpThreads,
   });

@@ -28,6 +28,12 @@ export const DEFAULT_CLIP_MAX_FACES = 4;
  * that gives landmarks whose jitter is the net's, not the face's.
  */
 export const DEFAULT_CLIP_MIN_FACE_PX = 40;
+/**
+ * The landmark net LRNet's landmarks are placed with: face-api's 68-point net. MediaPipe
+ * FaceMesh ranked ../shared/eval better by AUC (README, LRNet landmarks), but pushes real
+ * videos' scores above LRNet's threshold of 0.5, which was set on face-api's points.
+ */
+export const DEFAULT_LANDMARK_MODEL = 'faceapi';
 export const DEFAULT_FACE_DETECTOR = 'ultraface-rfb-640';
 export const DEFAULT_FACE_SCORE_THRESHOLD = 0.7;
 export const DEFAULT_NMS_IOU_THRESHOLD = 0.3;
@@ -93,6 +99,8 @@ export interface DeepsiftConfig {
   clipMaxFaces: number;
   /** Faces smaller than this (longer side, pixels) are not followed through dense clips. */
   clipMinFaceSizePx: number;
+  /** The landmark net for temporal detectors' landmarks: `faceapi` or `facemesh`. */
+  landmarkModel: 'faceapi' | 'facemesh';
   faceDetector: string;
   faceScoreThreshold: number;
   nmsIouThreshold: number;
@@ -244,6 +252,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'clipFrames', env: 'DEEPSIFT_CLIP_FRAMES', flag: 'clip-frames', defaultValue: DEFAULT_CLIP_FRAMES, unit: 'frames', description: 'Consecutive frames per dense clip; LRNet needs 31 for one block of 30, 61 for two.', parse: integer(31), scope: 'all' },
   { key: 'clipMaxFaces', env: 'DEEPSIFT_CLIP_MAX_FACES', flag: 'clip-max-faces', defaultValue: DEFAULT_CLIP_MAX_FACES, unit: 'faces', description: "Faces followed through each dense clip from its first frame, the largest first; each is its own landmark track, and a temporal detector's video score is its highest track.", parse: integer(1), scope: 'all' },
   { key: 'clipMinFaceSizePx', env: 'DEEPSIFT_CLIP_MIN_FACE_PX', flag: 'clip-min-face-size', defaultValue: DEFAULT_CLIP_MIN_FACE_PX, unit: 'pixels', description: 'Faces smaller than this (longer side, full resolution) on a dense clip\'s first frame are not followed.', parse: integer(1), scope: 'all' },
+  { key: 'landmarkModel', env: 'DEEPSIFT_LANDMARK_MODEL', flag: 'landmark-model', defaultValue: DEFAULT_LANDMARK_MODEL, unit: 'name', description: "Landmark net for temporal detectors' 68 points: faceapi (face-api's 68-point net) or facemesh (MediaPipe FaceMesh, 468 points mapped to 68).", parse: oneOf('faceapi', 'facemesh'), scope: 'all' },
   { key: 'faceDetector', env: 'DEEPSIFT_FACE_DETECTOR', flag: 'face-detector', defaultValue: DEFAULT_FACE_DETECTOR, unit: 'name', description: 'Face detector manifest: ultraface-rfb-640 or ultraface-rfb-320.', parse: text, scope: 'all' },
   { key: 'faceBatchSize', env: 'DEEPSIFT_FACE_BATCH_SIZE', flag: 'face-batch-size', defaultValue: DEFAULT_FACE_BATCH_SIZE, unit: 'frames', description: "Frames of a video per run of the face detector (frames resized while decoding: scan and the decode group); 0 picks by execution provider (1 on CPU, 8 on a GPU).", parse: integer(0), scope: 'all' },
   { key: 'faceScoreThreshold', env: 'DEEPSIFT_FACE_SCORE_THRESHOLD', flag: 'face-score-threshold', defaultValue: DEFAULT_FACE_SCORE_THRESHOLD, unit: 'probability', description: 'Minimum face detector confidence for a face.', parse: fraction, scope: 'all' },

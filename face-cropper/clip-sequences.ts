@@ -7,13 +7,13 @@ import type { ClipSequence, ClipSettings } from '../common';
 import type { FfmpegPaths, VideoLimits } from '../frame-extractor';
 import { probeVideo } from '../frame-extractor/probe-video';
 import type { FaceDetector } from './face-detector';
-import { videoClipLandmarks, type FaceApiLandmarker, type OpenCv } from './landmarks';
+import { videoClipLandmarks, type Landmarker, type OpenCv } from './landmarks';
 
 /** What the face cropper needs to give temporal detectors their landmark sequences. */
 export interface TemporalClipOptions extends ClipSettings {
   /** The temporal detectors this cropper serves, by name. */
   detectors: ReadonlySet<string>;
-  landmarker: FaceApiLandmarker;
+  landmarker: Landmarker;
   /** The landmark net as reported (name and SHA-256 of its graph). */
   landmarkModel: { name: string; sha256: string };
   cv: OpenCv;

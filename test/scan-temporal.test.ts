@@ -111,3 +111,27 @@ describe('deepsift scan --detectors meso4-df,lrnet-ffpp', () => {
     expect(lrnet.reason).toMatch(/^DECODE_FAILED/);
   });
 });
+
+describe('deepsift scan --detectors lrnet-ffpp --landmark-model facemesh', () => {
+  let dir: string;
+  let reports: VideoReport[];
+
+  beforeAll(async () => {
+    dir = await makeTempDir();
+    const videos = ['real/lrnet_ff_real', 'fake/lrnet_ff_fake'].map((name) => path.join(sharedDir(), 'eval', `${name}.mp4`));
+    const result = await runCli(['scan', ...videos, '--detectors', 'lrnet-ffpp', '--landmark-model', 'facemesh', '--out', path.join(dir, 'reports'), '--json', '--quiet']);
+    expect(result.code).toBe(0);
+    reports = JSON.parse(result.stdout) as VideoReport[];
+  }, 600_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it("places the landmarks with MediaPipe FaceMesh, names it among the report's models, and still ranks the FF++ demo fake above its real", () => {
+    const [real, fake] = reports;
+    for (const report of reports) {
+      expect(reportSchemaErrors(report)).toEqual([]);
+      expect(report.models.find((m) => m.name === 'facemesh-landmark468')?.kind).toBe('landmark-detector');
+      expect(report.models.some((m) => m.name === 'faceapi-landmark68')).toBe(false);
+    }
+    expect(fake!.detectors['lrnet-ffpp']!.score!).toBeGreaterThan(real!.detectors['lrnet-ffpp']!.score!);
+  });
+});

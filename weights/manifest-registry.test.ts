@@ -13,6 +13,7 @@ const MODEL_NAMES = [
   'blazeface-back-256',
   'blazeface-front-128',
   'faceapi-landmark68',
+  'facemesh-landmark468',
   'lrnet-dfo',
   'lrnet-ffpp',
   'meso4-df',

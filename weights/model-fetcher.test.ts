@@ -249,7 +249,7 @@ describe('conversion', () => {
     expect(fs.readdirSync(cacheDir)).toEqual([]);
 
     const ensured = await fetchModels('all', options({ mirrorDir, converters: fakeConverter('1', calls) }));
-    expect(ensured.map((model) => model.manifest.name)).toHaveLength(11);
+    expect(ensured.map((model) => model.manifest.name)).toHaveLength(12);
     expect(calls.sort()).toEqual(['faceapi-landmark68', 'lrnet-dfo', 'lrnet-ffpp', 'meso4-df', 'meso4-f2f', 'mesoinception-df', 'mesoinception-f2f', 'ultraface-rfb-320', 'ultraface-rfb-640']);
   });
 

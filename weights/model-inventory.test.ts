@@ -36,6 +36,7 @@ describe('listModels', () => {
       { name: 'blazeface-back-256', kind: 'face-detector', cached: false, verified: false },
       { name: 'blazeface-front-128', kind: 'face-detector', cached: true, verified: true },
       { name: 'faceapi-landmark68', kind: 'landmark-model', cached: false, verified: false },
+      { name: 'facemesh-landmark468', kind: 'landmark-model', cached: false, verified: false },
       { name: 'lrnet-dfo', kind: 'temporal-detector', cached: true, verified: true },
       { name: 'lrnet-ffpp', kind: 'temporal-detector', cached: false, verified: false },
       { name: 'meso4-df', kind: 'deepfake-detector', cached: true, verified: true },

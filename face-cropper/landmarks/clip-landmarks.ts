@@ -9,7 +9,7 @@
  */
 import type { Box, FaceDetection, RawImage } from '../../common/raw-image';
 import type { FaceDetector } from '../face-detector';
-import type { FaceApiLandmarker } from './faceapi-landmarker';
+import type { Landmarker } from './landmarker';
 import { planFaces, POINTS, type FaceBox, type FacePlan, type FrameShape } from './lrnet-face-plan';
 import { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
 import type { OpenCv } from './opencv';
@@ -36,7 +36,7 @@ export interface ClipFaceOptions {
 /** What a {@link ClipLandmarkBuilder} needs. */
 export interface ClipLandmarkDeps {
   faceDetector: FaceDetector;
-  landmarker: FaceApiLandmarker;
+  landmarker: Landmarker;
   cv: OpenCv;
 }
 

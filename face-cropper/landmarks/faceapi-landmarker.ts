@@ -8,13 +8,14 @@ import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions } from
 import type { Box, RawImage } from '../../common/raw-image';
 import type { ImageModelManifest, ModelManifest } from '../../weights/manifest';
 import { cropFace, squareCropBox } from '../face-crop';
+import type { Landmarker } from './landmarker';
 import { POINTS, type FrameShape } from './lrnet-face-plan';
 
 /** Margin around the detector's box, as a fraction of its longer side (chosen on the demo videos, see README). */
 export const DEFAULT_LANDMARK_CROP_MARGIN = 0.1;
 
 /** face-api's landmark net behind one ONNX session; `locate` gives one face's 68 points. */
-export class FaceApiLandmarker {
+export class FaceApiLandmarker implements Landmarker {
   private constructor(
     private readonly manifest: ImageModelManifest,
     private readonly session: OnnxSessionLike,

@@ -8,6 +8,7 @@ import { makeFaceVideo, makeTempDir, makeTestClip, sharedDir } from '../../test/
 import { ensureModel } from '../../weights';
 import { UltraFaceDetector } from '../ultraface-detector';
 import type { ClipLandmarkDeps } from './clip-landmarks';
+import { createLandmarker } from './create-landmarker';
 import { FaceApiLandmarker } from './faceapi-landmarker';
 import { loadOpenCv } from './opencv';
 import { videoClipLandmarks, type VideoClipLandmarks } from './video-clip-landmarks';
@@ -52,6 +53,22 @@ describe('videoClipLandmarks (the temporal path: dense clips, tracked faces, cal
     const highestReal = Math.max(meanScore['lrnet_ff_real']!, meanScore['lrnet_dfo_real']!);
     expect(lowestFake).toBeGreaterThan(highestReal);
     // Sixteen clips of landmarks on a 2-core machine shared with other runs.
+  }, 300_000);
+
+  it("with FaceMesh's landmarks (DEEPSIFT_LANDMARK_MODEL=facemesh) also lets lrnet-ffpp score both demo fakes above both demo reals", async () => {
+    const meshModel = await ensureModel('facemesh-landmark468', weights);
+    const landmarker = await createLandmarker('facemesh', meshModel, session);
+    try {
+      const meanScore: Record<string, number> = {};
+      for (const video of ['real/lrnet_ff_real', 'fake/lrnet_ff_fake', 'real/lrnet_dfo_real', 'fake/lrnet_dfo_fake']) {
+        const file = path.join(sharedDir(), 'eval', `${video}.mp4`);
+        const clips = await videoClipLandmarks(file, await probeVideo(file, DEFAULT_VIDEO_LIMITS), clipOptions, { ...deps, landmarker });
+        meanScore[path.basename(video)] = (await lrnet.scoreSequences(sequences(clips))).meanBlockScore!;
+      }
+      expect(Math.min(meanScore['lrnet_ff_fake']!, meanScore['lrnet_dfo_fake']!)).toBeGreaterThan(Math.max(meanScore['lrnet_ff_real']!, meanScore['lrnet_dfo_real']!));
+    } finally {
+      await landmarker.close();
+    }
   }, 300_000);
 
   it('follows a face that moves through the clip', async () => {

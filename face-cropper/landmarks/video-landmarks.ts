@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { RawImage } from '../../common/raw-image';
 import type { FaceDetector } from '../face-detector';
-import type { FaceApiLandmarker } from './faceapi-landmarker';
+import type { Landmarker } from './landmarker';
 import { planFaces, type FrameShape } from './lrnet-face-plan';
 import { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
 import type { OpenCv } from './opencv';
@@ -16,7 +16,7 @@ import type { OpenCv } from './opencv';
 /** What `extractVideoLandmarks` needs. */
 export interface VideoLandmarkDeps {
   faceDetector: FaceDetector;
-  landmarker: FaceApiLandmarker;
+  landmarker: Landmarker;
   cv: OpenCv;
   /** ffmpeg executable; default `ffmpeg`. */
   ffmpegPath?: string;
