@@ -23,7 +23,7 @@ import {
 import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
 import { DetectorWorker, TemporalDetectorWorker } from '../detector-workers';
 import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
-import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS, HelperToolLauncher, type VideoLimits } from '../frame-extractor';
+import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type VideoLimits } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
 import { cropSpecOf, faceBatchSizeOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
@@ -58,7 +58,6 @@ export class EmbeddedPipeline {
   private readonly broken: Promise<never>;
   private breakDown!: (error: Error) => void;
   private readonly dependencies: DependencyGate;
-  private toolLauncher: HelperToolLauncher | undefined;
 
   private constructor(
     private readonly config: DeepsiftConfig,
@@ -87,8 +86,6 @@ export class EmbeddedPipeline {
     const { config } = this;
     const { logger, metrics, models } = this.deps;
     const stageDeps = { transport: this.transport, logger, metrics, dependencies: this.dependencies };
-    // Started first, while this process is small: ffmpeg is then never forked from hundreds of MB of frames.
-    this.toolLauncher = await HelperToolLauncher.start();
     for (const spec of pipelineQueues(config.detectors, FRAMES_QUEUE_MAX_LENGTH)) await this.transport.declareQueue(spec);
 
     const manifests = new Map([...models.detectors, ...models.temporalDetectors].map((d) => [d.name, d.manifest]));
@@ -135,7 +132,7 @@ export class EmbeddedPipeline {
         ...(models.landmarks && models.temporalDetectors.length > 0 ? { temporal: this.temporalClipOptions(limits) } : {}),
       },
     );
-    const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work, toolLauncher: this.toolLauncher }, {
+    const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
       framesPerVideo: config.framesPerVideo,
       allowFileSources: true,
       limits,
@@ -234,7 +231,6 @@ export class EmbeddedPipeline {
     const graceMs = this.dependencies.ready ? undefined : 0;
     for (const subscription of this.subscriptions.splice(0)) await subscription.cancel(graceMs);
     for (const stage of this.stages.splice(0).reverse()) await stage.close(graceMs);
-    await this.toolLauncher?.close();
     await this.transport.close();
   }
 

@@ -5,8 +5,8 @@ import {
   DEFAULT_FFMPEG_PATHS,
   forEachLine,
   killTool,
-  launchTool,
   safeInputArgs,
+  spawnTool,
   waitForExit,
   type FfmpegPaths,
 } from './ffmpeg-command';
@@ -14,7 +14,6 @@ import { sampleFrameIndices, sampleTimes, selectFilter, timeSelectFilter } from 
 import type { VideoProbe } from './probe-video';
 import { FrameQueue } from './frame-queue';
 import { ShowinfoLog } from './showinfo-log';
-import { DIRECT_TOOL_LAUNCHER, type ToolLauncher } from './tool-launcher';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
@@ -86,8 +85,6 @@ export interface ExtractFramesOptions {
    * `decodePath`. ffmpeg falls back to software decoding for a stream NVDEC cannot take.
    */
   hwaccel?: 'cuda';
-  /** Starts ffmpeg; from this process by default (a large process passes a `HelperToolLauncher`). */
-  launcher?: ToolLauncher;
 }
 
 /**
@@ -197,8 +194,7 @@ async function* decodeFrames(
   const executable = (options.ffmpegPaths ?? DEFAULT_FFMPEG_PATHS).ffmpegPath;
 
   const selection = sparse ? { skipNonReference: true, filter: timeSelectFilter(sampleTimes(probe.durationSeconds, wanted)) } : { skipNonReference: false, filter: selectFilter(indices) };
-  const args = ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs);
-  const child = await launchTool(options.launcher ?? DIRECT_TOOL_LAUNCHER, executable, args, outputs.length - 1);
+  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs), outputs.length - 1);
   const exited = waitForExit(child, executable);
   // Awaited after the output is read; this only keeps an early return from leaving it unhandled.
   exited.catch(() => undefined);

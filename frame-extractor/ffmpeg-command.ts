@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
-import type { ToolLauncher, ToolProcess } from './tool-launcher';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
@@ -55,18 +54,6 @@ export function spawnTool(executable: string, args: string[], extraPipes = 0): C
   return spawn(executable, args, { stdio, windowsHide: true, detached: process.platform !== 'win32' });
 }
 
-/**
- * `spawnTool` through `launcher` (e.g. a helper process that keeps forks cheap). A missing
- * executable is a FFMPEG_NOT_FOUND here or from {@link waitForExit}, whichever learns of it.
- */
-export async function launchTool(launcher: ToolLauncher, executable: string, args: string[], extraPipes = 0): Promise<ToolProcess> {
-  try {
-    return await launcher.launch(executable, args, extraPipes);
-  } catch (error) {
-    throw notFoundError(error as NodeJS.ErrnoException, executable) ?? error;
-  }
-}
-
 /** How a tool process ended. */
 export interface ToolExit {
   code: number | null;
@@ -77,20 +64,21 @@ export interface ToolExit {
  * Resolves when the process has exited and its pipes are closed; rejects with
  * FFMPEG_NOT_FOUND when the executable could not be started.
  */
-export function waitForExit(child: ToolProcess, executable: string): Promise<ToolExit> {
+export function waitForExit(child: ChildProcess, executable: string): Promise<ToolExit> {
   return new Promise((resolve, reject) => {
-    child.once('error', (error: NodeJS.ErrnoException) => reject(notFoundError(error, executable) ?? error));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'EACCES') {
+        reject(new VideoError('FFMPEG_NOT_FOUND', `Cannot run ${executable}: ${error.code}. Install ffmpeg or set its path.`, { cause: error }));
+      } else {
+        reject(error);
+      }
+    });
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
 }
 
-function notFoundError(error: NodeJS.ErrnoException, executable: string): VideoError | undefined {
-  if (error.code !== 'ENOENT' && error.code !== 'EACCES') return undefined;
-  return new VideoError('FFMPEG_NOT_FOUND', `Cannot run ${executable}: ${error.code}. Install ffmpeg or set its path.`, { cause: error });
-}
-
 /** Ends a child process that is still running, with its process group; safe to call more than once. */
-export function killTool(child: ToolProcess): void {
+export function killTool(child: ChildProcess): void {
   if (child.exitCode === null && child.signalCode === null) {
     try {
       if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');

@@ -30,7 +30,6 @@ import { decodePath } from './decode-path';
 import { encodeFrame, frameExtension, type FrameEncodingOptions } from './frame-encoding';
 import { FRAME_EXTRACTOR_TEMP_OWNER, openLocalVideo, type LocalVideo } from './local-video';
 import { probeVideo, type VideoProbe } from './probe-video';
-import type { ToolLauncher } from './tool-launcher';
 import { isVideoError } from './video-error';
 import type { FfmpegPaths } from './ffmpeg-command';
 import type { VideoLimits } from './video-limits';
@@ -70,8 +69,6 @@ export interface FrameExtractorOptions {
 
 export interface FrameExtractorDeps extends StageDeps {
   work: Storage;
-  /** Starts ffprobe and ffmpeg; from this process by default (`deepsift scan` passes a `HelperToolLauncher`). */
-  toolLauncher?: ToolLauncher;
   /** Where `s3` and `url` sources' bytes are (the bucket); absent in embedded mode. */
   videos?: Storage;
   /**
@@ -130,10 +127,9 @@ export class FrameExtractorStage {
         maxVideoBytes: this.options.limits.maxVideoBytes,
         tempDir: this.options.tempDir,
       });
-      const launcher = this.deps.toolLauncher;
-      probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths, signal, launcher });
+      probe = await probeVideo(local.path, this.options.limits, { ffmpegPaths: this.options.ffmpegPaths, signal });
       const allocate = this.deps.work instanceof MemoryStorage ? (n: number) => (this.deps.work as MemoryStorage).allocate(n) : undefined;
-      const extractOptions: ExtractFramesOptions = { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal, hwaccel: this.hwaccel, launcher };
+      const extractOptions: ExtractFramesOptions = { frameCount: this.options.framesPerVideo, limits: this.options.limits, allocate, decoderThreads: this.options.decoderThreads, ffmpegPaths: this.options.ffmpegPaths, signal, hwaccel: this.hwaccel };
       const encoding = this.options.frameEncoding ?? RAW_FRAMES;
       const { detectionSize } = this.options;
       // Only downscaled: upscaling a small frame in ffmpeg instead of sharp moved scores by 0.026 (measured); its bytes are few anyway.

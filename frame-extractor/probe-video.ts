@@ -3,13 +3,12 @@ import {
   StderrTail,
   forEachLine,
   killTool,
-  launchTool,
   safeInputArgs,
+  spawnTool,
   waitForExit,
   type FfmpegPaths,
 } from './ffmpeg-command';
 import { checkInputFile, looksLikeVideoContainer } from './input-file';
-import { DIRECT_TOOL_LAUNCHER, type ToolLauncher } from './tool-launcher';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
@@ -52,8 +51,6 @@ export interface VideoProbe {
 export interface ProbeOptions {
   ffmpegPaths?: FfmpegPaths;
   signal?: AbortSignal;
-  /** Starts ffprobe; from this process by default. */
-  launcher?: ToolLauncher;
 }
 
 interface FfprobeStream {
@@ -177,7 +174,7 @@ async function runFfprobe(
   options.signal?.throwIfAborted();
   const executable = (options.ffmpegPaths ?? DEFAULT_FFMPEG_PATHS).ffprobePath;
   const args = ['-hide_banner', '-v', 'error', ...safeInputArgs(filePath, limits), '-show_entries', SHOW_ENTRIES, '-of', 'json'];
-  const child = await launchTool(options.launcher ?? DIRECT_TOOL_LAUNCHER, executable, args);
+  const child = spawnTool(executable, args);
   const exited = waitForExit(child, executable);
   const onAbort = (): void => killTool(child);
   options.signal?.addEventListener('abort', onAbort, { once: true });
