@@ -55,7 +55,7 @@ export class OnnxDeepfakeDetector {
       for (const crop of crops) scores.push(...(await this.score([crop])));
       return scores;
     }
-    const { data, dims } = toInputTensor(crops, input);
+    const { data, dims } = toInputTensor(crops, input, (length) => this.session.inputBuffer?.(length) ?? new Float32Array(length));
     const results = await this.session.run({ [input.name]: { type: 'float32', data, dims } });
     const values = results[output.name]?.data as Float32Array | undefined;
     if (!values || values.length !== crops.length) {

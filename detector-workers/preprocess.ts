@@ -22,13 +22,18 @@ export class CropShapeError extends Error {
 }
 
 /**
- * Packs images (already at the input size) into one float32 batch tensor's data.
+ * Packs images (already at the input size) into one float32 batch tensor's data, written
+ * whole into a buffer from `allocate` (e.g. the session's recycled inputs).
  * Returns the data and its dims.
  */
-export function toInputTensor(images: RawImage[], input: ManifestInput): { data: Float32Array; dims: number[] } {
+export function toInputTensor(
+  images: RawImage[],
+  input: ManifestInput,
+  allocate: (length: number) => Float32Array = (length) => new Float32Array(length),
+): { data: Float32Array; dims: number[] } {
   const { width, height } = input;
   const plane = width * height;
-  const data = new Float32Array(images.length * plane * 3);
+  const data = allocate(images.length * plane * 3);
   // Precompute per-channel affine terms: value = pixel * a[c] + b[c].
   const order = input.channelOrder === 'RGB' ? [0, 1, 2] : [2, 1, 0];
   const a = [0, 1, 2].map((c) => input.scale / input.std[c]!);

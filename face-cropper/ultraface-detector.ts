@@ -113,7 +113,9 @@ export class UltraFaceDetector implements FaceDetector {
   private async run(session: OnnxSessionLike, frames: readonly ResizedFrame[]): Promise<FaceDetection[][]> {
     const { width, height } = this.input;
     const pixels = width * height;
-    const data = new Float32Array(frames.length * 3 * pixels);
+    // Every element is written below, so a recycled buffer needs no clearing.
+    const length = frames.length * 3 * pixels;
+    const data = session.inputBuffer?.(length) ?? new Float32Array(length);
     frames.forEach((frame, i) => toNormalizedChw(frame.input.data, pixels, data.subarray(i * 3 * pixels, (i + 1) * 3 * pixels)));
     const tensor = { type: 'float32' as const, data, dims: [frames.length, 3, height, width] };
     const outputs = await runDetectorSession(session, { input: tensor }, this.name);
@@ -161,7 +163,7 @@ export class UltraFaceDetector implements FaceDetector {
  * into `chw` (one frame of a batch's tensor) or a new array. One pass over the pixels: this
  * loop runs on every sampled frame.
  */
-export function toNormalizedChw(rgb: Buffer, pixelCount: number, chw = new Float32Array(3 * pixelCount)): Float32Array {
+export function toNormalizedChw(rgb: Buffer, pixelCount: number, chw: Float32Array = new Float32Array(3 * pixelCount)): Float32Array {
   const greenPlane = pixelCount;
   const bluePlane = 2 * pixelCount;
   for (let i = 0, p = 0; i < pixelCount; i++, p += 3) {
