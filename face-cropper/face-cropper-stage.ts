@@ -4,6 +4,7 @@
  * crops out to each detector's queue and tells the aggregator what to expect.
  */
 import {
+  InfrastructureError,
   consumeAsStage,
   createEnvelope,
   cropBlobKey,
@@ -224,7 +225,9 @@ export class FaceCropperStage {
     try {
       clips = await clipSequences(videoFile, this.deps.faceDetector, temporal, signal);
     } catch (cause) {
-      if (signal.aborted) throw cause;
+      // An abort, or a broken installation, is not this video's fault: retried or handed back as before.
+      if (signal.aborted || cause instanceof InfrastructureError) throw cause;
+      if (cause instanceof VideoError && cause.code === 'FFMPEG_NOT_FOUND') throw new InfrastructureError('ffmpeg', cause.message, { cause });
       error = clipFailureOf(cause);
       log.warn('Dense clips failed; temporal detectors get no score.', { code: error.code, error: error.message });
     }
