@@ -10,6 +10,7 @@
 import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions } from '../../common';
 import type { Box, RawImage } from '../../common/raw-image';
 import type { ImageModelManifest, ModelManifest } from '../../weights/manifest';
+import { toInputTensor } from '../../detector-workers/preprocess';
 import { cropFace, squareCropBox } from '../face-crop';
 import { FACEMESH_TO_IBUG68 } from './facemesh-ibug68';
 import type { Landmarker } from './landmarker';
@@ -43,15 +44,9 @@ export class FaceMeshLandmarker implements Landmarker {
     const side = input.width;
     const square = squareCropBox(box, this.cropMargin, frame.width, frame.height);
     const crop = await cropFace(frame, box, { marginRatio: this.cropMargin, size: side });
-    // Interleaved RGB to planar (NCHW).
-    const plane = side * side;
-    const data = new Float32Array(3 * plane);
-    for (let pixel = 0; pixel < plane; pixel += 1) {
-      for (let channel = 0; channel < 3; channel += 1) {
-        data[channel * plane + pixel] = (crop.data[3 * pixel + channel]! * input.scale - input.mean[channel]!) / input.std[channel]!;
-      }
-    }
-    const results = await this.session.run({ [input.name]: { type: 'float32', data, dims: [1, 3, side, side] } });
+    // As the manifest says (NCHW, [−1, 1]), into an input buffer the session gave back.
+    const { data, dims } = toInputTensor([crop], input, (length) => this.session.inputBuffer?.(length) ?? new Float32Array(length));
+    const results = await this.session.run({ [input.name]: { type: 'float32', data, dims } });
     const mesh = Object.values(results).find((output) => output.data.length === 3 * MESH_VERTICES)?.data;
     if (!mesh) throw new Error(`model "${this.manifest.name}" returned no output of ${3 * MESH_VERTICES} values`);
     const scale = (square.x2 - square.x1) / side;
