@@ -22,7 +22,7 @@ import {
   type TemporalScores,
   type TrackBlockScores,
 } from '../common';
-import { landmarkBlocks } from './landmark-blocks';
+import { landmarkBlocks, summariseBlocks } from './landmark-blocks';
 import { LANDMARK_VALUES_PER_FRAME } from './landmark-sequence';
 import type { OnnxTemporalDetector } from './onnx-temporal-detector';
 
@@ -105,14 +105,13 @@ export async function scoreClips(detector: OnnxTemporalDetector, clips: readonly
     if ('reason' in clip) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: clip.reason };
     if (count === 0) return { startFrame: clip.startFrame, ...track, blockScores: [], reason: 'TOO_SHORT' };
     const trackId = clip.trackId ?? 0;
-    byTrack.set(trackId, [...(byTrack.get(trackId) ?? []), ...blockScores]);
+    const blocks = byTrack.get(trackId) ?? [];
+    blocks.push(...blockScores);
+    byTrack.set(trackId, blocks);
     return { startFrame: clip.startFrame, ...track, blockScores };
   });
-  const tracks: TrackBlockScores[] = [...byTrack].map(([trackId, blocks]) => ({
-    trackId,
-    blocks: blocks.length,
-    meanBlockScore: blocks.reduce((a, b) => a + b, 0) / blocks.length,
-  }));
+  // Every track here has at least one block, so its mean is a number.
+  const tracks: TrackBlockScores[] = [...byTrack].map(([trackId, blocks]) => ({ trackId, blocks: blocks.length, meanBlockScore: summariseBlocks(blocks).meanBlockScore! }));
   if (tracks.length > 0) return { clips: clipScores, tracks, meanBlockScore: Math.max(...tracks.map((t) => t.meanBlockScore)) };
   return { clips: clipScores, tracks, meanBlockScore: null, reason: noScoreReason(clipScores, clipFrames, detector.blockFrames) };
 }
