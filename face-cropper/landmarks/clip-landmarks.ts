@@ -13,7 +13,6 @@ import type { Landmarker } from './landmarker';
 import { planFaces, POINTS, type FaceBox, type FacePlan, type FrameShape } from './lrnet-face-plan';
 import { LrnetLandmarkTracker } from './lrnet-landmark-tracker';
 import type { OpenCv } from './opencv';
-import { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/config';
 
 /**
  * Side of the face region kept per frame, as a multiple of the detected box's longer side.
@@ -21,9 +20,6 @@ import { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/c
  * box) around their centre; 2.5 leaves room for the face to move off its centroid.
  */
 export const REGION_SCALE = 2.5;
-
-/** The defaults live with the configuration (`DEEPSIFT_CLIP_MAX_FACES`, `DEEPSIFT_CLIP_MIN_FACE_PX`). */
-export { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/config';
 
 /** Which faces of a clip's first frame are followed. */
 export interface ClipFaceOptions {
@@ -79,7 +75,7 @@ export class ClipLandmarkBuilder {
 
   constructor(
     private readonly deps: ClipLandmarkDeps,
-    private readonly options: ClipFaceOptions = { maxFaces: DEFAULT_CLIP_MAX_FACES, minFaceSizePx: DEFAULT_CLIP_MIN_FACE_PX },
+    private readonly options: ClipFaceOptions,
   ) {}
 
   /** Takes the clip's next frame (RGB); after a first frame without a face, frames are ignored. */

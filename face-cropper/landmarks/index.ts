@@ -9,8 +9,6 @@ export { loadOpenCv, type OpenCv, type OpenCvHandle } from './opencv';
 export { extractVideoLandmarks, type VideoLandmarkDeps, type VideoLandmarks } from './video-landmarks';
 export {
   ClipLandmarkBuilder,
-  DEFAULT_CLIP_MAX_FACES,
-  DEFAULT_CLIP_MIN_FACE_PX,
   followedFaces,
   REGION_SCALE,
   type ClipFaceOptions,

@@ -8,7 +8,8 @@ import { clipWindows, type ClipWindow } from '../../frame-extractor/clip-samplin
 import { extractClips, type ExtractClipsOptions } from '../../frame-extractor/extract-clips';
 import type { VideoProbe } from '../../frame-extractor/probe-video';
 import { IouTracker } from '../iou-tracker';
-import { ClipLandmarkBuilder, DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX, type ClipLandmarkDeps, type ClipLandmarks } from './clip-landmarks';
+import { DEFAULT_CLIP_MAX_FACES, DEFAULT_CLIP_MIN_FACE_PX } from '../../common/config';
+import { ClipLandmarkBuilder, type ClipLandmarkDeps, type ClipLandmarks } from './clip-landmarks';
 
 /**
  * Least IoU between a face's first-frame boxes in two clips for them to be one track. Low:
