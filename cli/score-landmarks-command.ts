@@ -10,11 +10,11 @@ import path from 'node:path';
 import { createLogger, resolveConfig, type DeepsiftConfig } from '../common';
 import { LandmarkFileError, OnnxTemporalDetector, parseLandmarkText, type LandmarkSequence, type LandmarkVideoScores } from '../detector-workers';
 import { DEFAULT_FFMPEG_PATHS, DEFAULT_VIDEO_LIMITS, probeVideo, type VideoProbe } from '../frame-extractor';
-import { createLandmarker, extractVideoLandmarks, LANDMARK_MODELS, loadOpenCv, videoClipLandmarks, type ClipLandmarkDeps } from '../face-cropper/landmarks';
+import { extractVideoLandmarks, videoClipLandmarks, type ClipLandmarkDeps } from '../face-cropper/landmarks';
 import { VIDEO_EXTENSIONS } from '../ingest';
 import { ensureModel } from '../weights';
 import { CliError, EXIT } from './exit-codes';
-import { loadFaceDetector, weightsOptions } from './pipeline-models';
+import { loadFaceDetector, loadLandmarkModels, weightsOptions } from './pipeline-models';
 
 export interface ScoreLandmarksOptions {
   detector: string;
@@ -108,17 +108,12 @@ function parseClips(value: string): ClipChoice {
 /** Extracts the calibrated landmarks of each video (the configured face detector and landmark net, OpenCV). */
 async function extractVideos(videos: string[], config: DeepsiftConfig, landmarksOut: string | undefined, clips: ClipChoice | undefined): Promise<Map<string, FileSequences>> {
   const logger = createLogger({ level: config.logLevel });
-  const [{ detector: faceDetector }, landmarkModel, { cv }] = await Promise.all([
-    loadFaceDetector(config, logger),
-    ensureModel(LANDMARK_MODELS[config.landmarkModel], weightsOptions(config)),
-    loadOpenCv(),
-  ]).catch((error: Error) => {
-    throw new CliError(`cannot load the landmark models: ${error.message}`, EXIT.infrastructure);
-  });
-  const landmarker = await createLandmarker(config.landmarkModel, landmarkModel, {
-    executionProviders: config.executionProviders,
-    intraOpThreads: config.intraOpThreads,
-  });
+  // The same face detector, landmark net and OpenCV as the pipeline's temporal path.
+  const [{ detector: faceDetector }, { landmarker, cv }] = await Promise.all([loadFaceDetector(config, logger), loadLandmarkModels(config, logger)]).catch(
+    (error: Error) => {
+      throw new CliError(`cannot load the landmark models: ${error.message}`, EXIT.infrastructure);
+    },
+  );
   const sequences = new Map<string, FileSequences>();
   try {
     for (const video of videos) {
