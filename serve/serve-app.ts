@@ -50,9 +50,13 @@ export async function buildServeApp(deps: ServeAppDeps, options: ServeAppOptions
   app.addHook('onResponse', async (request, reply) => {
     deps.logger.info('Request served.', { method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
-  app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
     const answer = toApiError(error);
     if (answer.statusCode >= 500) deps.logger.error('Request failed.', { code: answer.code, error: error.message });
+    // Refused before its body was read (an upload over the cap): the rest of the body may still be
+    // on its way, so the connection is closed after the answer instead of being reused, where the
+    // client's next request on it would meet a reset.
+    if (!request.raw.complete) void reply.header('connection', 'close');
     void reply.code(answer.statusCode).send({ statusCode: answer.statusCode, code: answer.code, error: httpReason(answer.statusCode), message: answer.message });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -261,6 +261,8 @@ describe('deepsift serve limits', () => {
     const head = (await readFile(SAMPLE)).subarray(0, 2 * 1024 * 1024);
     const announced = await upload(server, new Blob([head]), 'big.mp4');
     expect(announced.status).toBe(413);
+    // The rest of the refused body may still be in flight: the connection is not reused.
+    expect(announced.headers.get('connection')).toBe('close');
     expect(await announced.json()).toMatchObject({ code: 'UPLOAD_TOO_LARGE' });
 
     // Chunked, so the server only finds out while it streams the bytes.
