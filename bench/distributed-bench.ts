@@ -14,6 +14,7 @@ import { AMQP_URL, Deployment, sleep } from '../test/distributed-harness';
 import { BrokerTrafficCounter, type BrokerTraffic } from './broker-traffic';
 import { printTable, seconds } from './print-table';
 import { cpuMsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
+import { S3TrafficCounter, type S3TrafficLine } from './s3-traffic';
 
 /**
  * The worker processes of each layout, in the order they are started: `group` is the
@@ -61,6 +62,8 @@ export interface DistributedResult {
   meanLatencyMs: number;
   /** Bytes the S3 server read and wrote through system calls (sockets and its files) during the timed part. */
   s3IoBytes: { readBytes: number; writtenBytes: number };
+  /** The S3 requests of the timed part by object kind. */
+  s3Requests: S3TrafficLine[];
   /** Bytes of the K videos themselves. */
   videoBytes: number;
   failed: number;
@@ -84,11 +87,12 @@ export function s3BytesPerVideo(r: DistributedResult): { ownBytes: number; inter
 export async function runDistributed(files: string[], options: DistributedOptions, log: (m: string) => void): Promise<DistributedResult> {
   const videoIds = await Promise.all(files.map(async (f) => (await hashFile(f)).sha256));
   const startupStart = performance.now();
+  const s3Traffic = new S3TrafficCounter();
   const deployment = await Deployment.start({
     // Debug adds a few lines per message; it is how retries are counted.
     DEEPSIFT_LOG_LEVEL: process.env.DEEPSIFT_LOG_LEVEL ?? 'debug',
     DEEPSIFT_SHUTDOWN_GRACE_MS: '5000',
-  });
+  }, s3Traffic.onRequest);
   try {
     const workers = LAYOUTS[options.layout];
     log(`distributed (${options.layout}): namespace ${deployment.namespace}, starting ${workers.length} workers...`);
@@ -102,6 +106,7 @@ export async function runDistributed(files: string[], options: DistributedOption
     const pids = processesOf(deployment);
     const cpuBefore = mapValues(pids, cpuMsOf);
     const s3IoBefore = ioBytesOf(pids['s3 server']);
+    s3Traffic.counting = true;
     log(`distributed: workers ready after ${(startupMs / 1000).toFixed(1)} s; putting ${files.length} videos into incoming/...`);
     const start = performance.now();
     // One after the other, each notified as soon as it is stored: the pipeline starts on the first while the others upload.
@@ -116,6 +121,7 @@ export async function runDistributed(files: string[], options: DistributedOption
     const wallMs = performance.now() - start;
     const cpuAfter = mapValues(pids, cpuMsOf);
     const s3IoAfter = ioBytesOf(pids['s3 server']);
+    s3Traffic.counting = false;
     const peakRssKiB = Object.fromEntries(deployment.workers.map((w) => [w.stage, peakRssKiBOf(w.child.pid)]));
     log(`distributed: ${files.length} reports announced after ${(wallMs / 1000).toFixed(1)} s`);
 
@@ -139,6 +145,7 @@ export async function runDistributed(files: string[], options: DistributedOption
       peakRssKiB,
       busyMs,
       meanLatencyMs: reports.reduce((sum, r) => sum + (r.timings.totalMs ?? 0), 0) / reports.length,
+      s3Requests: s3Traffic.result(),
       s3IoBytes: { readBytes: s3IoAfter.readBytes - s3IoBefore.readBytes, writtenBytes: s3IoAfter.writtenBytes - s3IoBefore.writtenBytes },
       videoBytes: (await Promise.all(files.map((f) => stat(f)))).reduce((sum, st) => sum + st.size, 0),
       failed: reports.filter((r) => r.status !== 'done').length,
@@ -204,6 +211,15 @@ export function printDistributedDetails(r: DistributedResult): void {
   console.log(`S3 server I/O (sockets + files): read ${mib(r.s3IoBytes.readBytes)} MiB, written ${mib(r.s3IoBytes.writtenBytes)} MiB per run;` +
     ` per video: the video's own ${(ownBytes / 1024 ** 2).toFixed(1)} MiB (${VIDEO_OWN_S3_PASSES} × its size: upload, ingest's hashing read, the extractor's download),` +
     ` intermediate data (frames, crops, state) ${(intermediateBytes / 1024 ** 2).toFixed(1)} MiB`);
+  const requests: string[][] = [['S3 objects', 'requests/video', 'KiB in/video', 'KiB out/video']];
+  for (const line of r.s3Requests) {
+    const methods = Object.entries(line.requests).map(([method, n]) => `${(n / r.k).toFixed(1)} ${method}`).join(', ');
+    requests.push([line.kind, methods, kib(line.bytesIn / r.k), kib(line.bytesOut / r.k)]);
+  }
+  console.log('');
+  printTable(requests);
+  console.log('S3 objects: request and answer bodies as the S3 server counted them (Content-Length), over the timed part; the benchmark\'s');
+  console.log('own uploads to incoming/ and its listings of reports/ included. The server\'s I/O above counts each body twice more (its files).');
   console.log('CPU: /proc utime+stime of each process and its waited-for children (ffmpeg) over the timed part; rabbitmq is the shared');
   console.log('broker (other load on it counts too). Busy: per-video stage ms from the reports, summed. Broker bytes: message bodies.');
 }

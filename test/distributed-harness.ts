@@ -12,7 +12,7 @@ import amqp, { type ChannelModel } from 'amqplib';
 import type { VideoReport } from '../aggregator';
 import { DEFAULT_RETRY_DELAY_TIERS_MS, ObjectNotFoundError, type S3Storage } from '../common';
 import { cliEnv, REPO_ROOT } from './cli-runner';
-import { startS3Server, testS3Storage, S3RVER_CREDENTIALS, type TestS3Server } from './s3-server';
+import { startS3Server, testS3Storage, S3RVER_CREDENTIALS, type S3Request, type TestS3Server } from './s3-server';
 import { testNamespace } from './test-namespaces';
 
 export const AMQP_URL = process.env.DEEPSIFT_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -107,8 +107,9 @@ export class Deployment {
     readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(extraEnv: Record<string, string> = {}): Promise<Deployment> {
-    const s3 = await startS3Server();
+  /** `onS3Request` sees every request the S3 server answers (the benchmark counts them). */
+  static async start(extraEnv: Record<string, string> = {}, onS3Request?: (request: S3Request) => void): Promise<Deployment> {
+    const s3 = await startS3Server(undefined, onS3Request);
     const tools = await mkdtemp(path.join(os.tmpdir(), 'deepsift-tools-'));
     const fakeFfprobe = path.join(tools, 'ffprobe');
     // A "crash": the worker running ffprobe on a poison file dies at once, as on a segfault.

@@ -40,12 +40,34 @@ export interface TestS3Server {
   resume(): Promise<void>;
 }
 
+/** One request the S3 server answered, as `startS3Server`'s `onRequest` sees it. */
+export interface S3Request {
+  method: string;
+  /** The object key (empty for a bucket request: a listing, a HEAD of the bucket). */
+  key: string;
+  /** Bytes of the request's body and of the answer's body (their Content-Length). */
+  requestBytes: number;
+  responseBytes: number;
+  status: number;
+}
+
 // Runs in the child: starts s3rver with the options in argv[2] behind the conditional-write
-// middleware, prints its address as JSON.
+// middleware, prints its address as JSON; with argv[3] = 'log', then one JSON line per request.
 const SERVER_SCRIPT = `
 const S3rver = require(process.argv[1]);
 const server = new S3rver(JSON.parse(process.argv[2]));
 const tails = new Map();
+if (process.argv[3] === 'log') {
+  server.middleware.unshift(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      const [, , ...key] = decodeURIComponent(ctx.path).split('/');
+      const line = { method: ctx.method, key: key.join('/'), requestBytes: Number(ctx.get('content-length') || 0), responseBytes: ctx.response.length || 0, status: ctx.status };
+      process.stdout.write(JSON.stringify(line) + '\\n');
+    }
+  });
+}
 server.middleware.unshift(async (ctx, next) => {
   const noneMatch = ctx.get('if-none-match');
   const match = ctx.get('if-match');
@@ -78,18 +100,21 @@ server.run().then(
   (error) => { console.error(error); process.exit(1); },
 );`;
 
-/** Starts s3rver with a bucket named `bucket` (default: a unique `test-<uuid>`). */
-export async function startS3Server(bucket = `test-${randomUUID()}`): Promise<TestS3Server> {
+/**
+ * Starts s3rver with a bucket named `bucket` (default: a unique `test-<uuid>`). With
+ * `onRequest`, every request it answers is reported (the benchmark's traffic by object kind).
+ */
+export async function startS3Server(bucket = `test-${randomUUID()}`, onRequest?: (request: S3Request) => void): Promise<TestS3Server> {
   const directory = await mkdtemp(path.join(os.tmpdir(), 'deepsift-s3rver-'));
   let child: ChildProcess | undefined;
   const launch = async (port: number) => {
     const options = { address: '127.0.0.1', port, directory, silent: true, configureBuckets: [{ name: bucket }] };
     child = spawn(
       process.execPath,
-      ['--openssl-legacy-provider', '-e', SERVER_SCRIPT, require.resolve('s3rver'), JSON.stringify(options)],
+      ['--openssl-legacy-provider', '-e', SERVER_SCRIPT, require.resolve('s3rver'), JSON.stringify(options), ...(onRequest ? ['log'] : [])],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    return readPort(child);
+    return readPort(child, onRequest);
   };
   const kill = async () => {
     if (child && child.exitCode === null && child.signalCode === null) {
@@ -122,13 +147,15 @@ export function testS3Storage(server: TestS3Server, options: Partial<S3StorageOp
   });
 }
 
-async function readPort(child: ChildProcess): Promise<number> {
+/** The port from the child's first line; the lines after it go to `onRequest`. */
+async function readPort(child: ChildProcess, onRequest?: (request: S3Request) => void): Promise<number> {
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const lines = createInterface({ input: child.stdout! });
   const exited = once(child, 'exit').then(() => undefined);
   const first = await Promise.race([once(lines, 'line'), exited]);
-  lines.close();
+  if (first === undefined || !onRequest) lines.close();
+  else lines.on('line', (line: string) => onRequest(JSON.parse(line) as S3Request));
   if (first === undefined) throw new Error(`s3rver exited before listening: ${stderr.trim()}`);
   return (JSON.parse(String(first[0])) as { port: number }).port;
 }
