@@ -112,8 +112,18 @@ export class Deployment {
     const s3 = await startS3Server(undefined, onS3Request);
     const tools = await mkdtemp(path.join(os.tmpdir(), 'deepsift-tools-'));
     const fakeFfprobe = path.join(tools, 'ffprobe');
-    // A "crash": the worker running ffprobe on a poison file dies at once, as on a segfault.
-    await writeFile(fakeFfprobe, `#!/bin/sh\nfor a in "$@"; do case "$a" in file:*) if grep -q ${POISON_MARKER} "\${a#file:}" 2>/dev/null; then kill -9 $PPID; exit 1; fi;; esac; done\nexec ffprobe "$@"\n`);
+    // A "crash": the worker running ffprobe on a poison file dies at once, as on a segfault. The
+    // worker is the nearest ancestor running bin/deepsift.js (its parent, or above a tool launcher).
+    await writeFile(fakeFfprobe, [
+      '#!/bin/sh',
+      'for a in "$@"; do case "$a" in file:*) if grep -q ' + POISON_MARKER + ' "${a#file:}" 2>/dev/null; then',
+      '  p=$PPID',
+      "  while [ \"$p\" -gt 1 ] && ! tr '\\0' ' ' < /proc/$p/cmdline | grep -q bin/deepsift.js; do p=$(cut -d' ' -f4 /proc/$p/stat); done",
+      '  kill -9 $p; exit 1',
+      'fi;; esac; done',
+      'exec ffprobe "$@"',
+      '',
+    ].join('\n'));
     await chmod(fakeFfprobe, 0o755);
     const env = cliEnv({
       DEEPSIFT_AMQP_URL: AMQP_URL,
