@@ -18,6 +18,17 @@ import { RelayedOutput } from './relayed-output';
 import { TOOL_LAUNCHER_SCRIPT } from './tool-launcher-script';
 import type { ToolLauncher, ToolProcess } from './tool-process';
 
+/** Names the helper's socket folder (in the temporary folder), and so the helper's command line. */
+export const TOOL_LAUNCHER_SOCKET_PREFIX = 'deepsift-tool-launcher-';
+
+/**
+ * The launcher for a `toolLauncher` setting: a started {@link HelperToolLauncher}, or
+ * undefined (tools are spawned directly) when it is 'off' or on Windows.
+ */
+export function createToolLauncher(setting: 'helper' | 'off'): HelperToolLauncher | undefined {
+  return setting === 'off' || process.platform === 'win32' ? undefined : HelperToolLauncher.start();
+}
+
 /** Heap limit of the helper process, MB: it holds only a few stream buffers per tool. */
 export const HELPER_MAX_OLD_SPACE_MB = 32;
 
@@ -195,7 +206,7 @@ export class HelperToolLauncher implements ToolLauncher {
   private ensureServer(): string {
     if (this.socketDir === undefined) {
       // A folder of our own (mode 0700): no other user can connect and pose as the helper.
-      this.socketDir = mkdtempSync(path.join(os.tmpdir(), 'deepsift-tools-'));
+      this.socketDir = mkdtempSync(path.join(os.tmpdir(), TOOL_LAUNCHER_SOCKET_PREFIX));
       process.once('exit', this.removeSocketDir);
       const server = net.createServer((socket) => this.onConnection(socket));
       server.on('error', () => undefined);
