@@ -2,7 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
+import * as path from 'node:path';
+
+import { sharedDir } from '../test/video-fixtures';
 import { ChildToolProcess } from './child-tool-process';
+import { DEFAULT_FFMPEG_PATHS, DEFAULT_VIDEO_LIMITS, extractClips, extractFramesForDetection, probeVideo, type DetectionFrame } from './index';
 import { forEachLine, spawnTool, waitForExit, type ToolExit } from './ffmpeg-command';
 import { HelperToolLauncher, ToolLauncherError } from './tool-launcher';
 import type { ToolProcess } from './tool-process';
@@ -140,7 +144,7 @@ describe('HelperToolLauncher', () => {
     tool.kill();
     expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
     // The background ffmpeg was in the shell's group: gone too.
-    const groupMembers = (): string[] => execPs().filter((line) => line.endsWith(` ${shellPid}`));
+    const groupMembers = (): string[] => execPs().filter((line) => line.split(' ')[1] === String(shellPid));
     expect(await waitUntil(() => groupMembers().length === 0)).toBe(true);
   });
 
@@ -162,6 +166,45 @@ describe('HelperToolLauncher', () => {
     expect(launcher.helperPid).not.toBe(helperPid);
   });
 
+  it('gives the sample video the same probe, frames (two outputs) and clips as spawning directly', async () => {
+    const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+    const limits = DEFAULT_VIDEO_LIMITS;
+    const decode = async (ffmpegPaths: typeof DEFAULT_FFMPEG_PATHS): Promise<{ probe: unknown; frames: DetectionFrame[]; clips: Buffer[] }> => {
+      const probe = await probeVideo(interview, limits, { ffmpegPaths });
+      const frames: DetectionFrame[] = [];
+      for await (const frame of extractFramesForDetection(interview, probe, { width: 320, height: 240 }, { frameCount: 3, limits, ffmpegPaths })) frames.push(frame);
+      const clips: Buffer[] = [];
+      const windows = [{ startFrame: 10, frames: 2 }, { startFrame: 40, frames: 2 }];
+      for await (const frame of extractClips(interview, probe, windows, { limits, ffmpegPaths })) clips.push(frame.image.data);
+      return { probe, frames, clips };
+    };
+    const direct = await decode(DEFAULT_FFMPEG_PATHS);
+    const relayed = await decode({ ...DEFAULT_FFMPEG_PATHS, launcher });
+    expect(relayed.probe).toEqual(direct.probe);
+    expect(relayed.frames.map((f) => [f.index, f.ptsSeconds])).toEqual(direct.frames.map((f) => [f.index, f.ptsSeconds]));
+    expect(relayed.frames.length).toBe(3);
+    for (const [i, frame] of relayed.frames.entries()) {
+      expect(frame.full.data.equals(direct.frames[i]!.full.data)).toBe(true);
+      expect(frame.detection.data.equals(direct.frames[i]!.detection.data)).toBe(true);
+    }
+    expect(relayed.clips.length).toBe(4);
+    expect(relayed.clips.every((clip, i) => clip.equals(direct.clips[i]!))).toBe(true);
+  });
+
+  it('stops decoding when the signal aborts: the generator throws and ffmpeg is gone', async () => {
+    const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+    const ffmpegPaths = { ...DEFAULT_FFMPEG_PATHS, launcher };
+    const probe = await probeVideo(interview, DEFAULT_VIDEO_LIMITS, { ffmpegPaths });
+    const controller = new AbortController();
+    const frames = extractClips(interview, probe, [{ startFrame: 0, frames: 200 }], { limits: DEFAULT_VIDEO_LIMITS, ffmpegPaths, signal: controller.signal });
+    await frames.next();
+    const toolsOfHelper = (): string[] => execPs().filter((line) => line.split(' ')[2] === String(launcher.helperPid));
+    expect(toolsOfHelper().length).toBe(1);
+    controller.abort();
+    await expect(frames.next()).rejects.toThrow();
+    expect(await waitUntil(() => toolsOfHelper().length === 0)).toBe(true);
+  });
+
   it('on close ends its tools and its helper, which it reaps; later launches fail', async () => {
     const own = HelperToolLauncher.start();
     const tool = own.launch('ffmpeg', testPatternArgs(undefined), 0);
@@ -179,11 +222,11 @@ describe('HelperToolLauncher', () => {
   });
 });
 
-/** `ps` lines of every process: "pid pgid". */
+/** Every process that still runs (zombies left out), as "pid pgid ppid". */
 function execPs(): string[] {
-  return execFileSync('ps', ['-eo', 'pid=,pgid=,stat='], { encoding: 'utf8' })
+  return execFileSync('ps', ['-eo', 'pid=,pgid=,ppid=,stat='], { encoding: 'utf8' })
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields.length === 3 && !fields[2]!.startsWith('Z'))
-    .map((fields) => `${fields[0]} ${fields[1]}`);
+    .filter((fields) => fields.length === 4 && !fields[3]!.startsWith('Z'))
+    .map((fields) => fields.slice(0, 3).join(' '));
 }
