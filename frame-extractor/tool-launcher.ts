@@ -58,7 +58,8 @@ class HelperToolProcess extends EventEmitter implements ToolProcess {
 
   constructor(
     readonly id: number,
-    readonly helper: ChildProcess,
+    /** The helper that runs it; undefined for a launch refused by a closed launcher. */
+    readonly helper: ChildProcess | undefined,
     extraOutputs: number,
     private readonly onKill: (tool: HelperToolProcess) => void,
     private readonly onClose: (tool: HelperToolProcess) => void,
@@ -166,7 +167,7 @@ export class HelperToolLauncher implements ToolLauncher {
   launch(executable: string, args: readonly string[], extraOutputs: number): ToolProcess {
     const helper = this.closing === undefined ? this.ensureHelper() : undefined;
     const id = this.nextId++;
-    const tool = new HelperToolProcess(id, helper ?? ({} as ChildProcess), extraOutputs, (t) => this.send(t.helper, { type: 'kill', id: t.id }), (t) => {
+    const tool = new HelperToolProcess(id, helper, extraOutputs, (t) => t.helper && this.send(t.helper, { type: 'kill', id: t.id }), (t) => {
       this.launches.delete(t.id);
       this.refreshRef();
     });
