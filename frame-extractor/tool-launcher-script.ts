@@ -12,7 +12,8 @@
  * 'exit' is sent once the tool has exited and every relay has ended; `relayed` lists the fds
  * whose connection was made (the main process waits for those, and ends the others). When the
  * main process goes away (IPC disconnect) the helper kills its tools' groups, waits for them
- * and exits, so that their CPU time reaches the main process's children when it reaps us.
+ * and exits, so that their CPU time reaches the main process's children when it reaps us;
+ * other signals than SIGKILL it leaves to the main process.
  */
 export const TOOL_LAUNCHER_SCRIPT = String.raw`
 'use strict';
@@ -107,7 +108,8 @@ process.on('message', (message) => {
   }
 });
 process.on('disconnect', leave);
-// Ctrl-C reaches the whole terminal group: the main process decides, and disconnects when done.
-process.on('SIGINT', () => undefined);
-process.on('SIGTERM', leave);
+// Ctrl-C reaches the whole terminal group, and systemd signals the whole cgroup: the main process
+// decides (a worker's in-flight decodes get their grace time and are handed back, not failed), and
+// disconnects when done.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => undefined);
 `;
