@@ -13,7 +13,7 @@ import { hashFile } from '../ingest';
 import { AMQP_URL, Deployment, sleep } from '../test/distributed-harness';
 import { BrokerTrafficCounter, type BrokerTraffic } from './broker-traffic';
 import { printTable, seconds } from './print-table';
-import { cpuMsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
+import { cpuMsWithToolsOf, findPids, ioBytesOf, peakRssKiBOf } from './process-stats';
 import { S3TrafficCounter, type S3TrafficLine } from './s3-traffic';
 
 /**
@@ -104,7 +104,7 @@ export async function runDistributed(files: string[], options: DistributedOption
     await deployment.listenToResults();
 
     const pids = processesOf(deployment);
-    const cpuBefore = mapValues(pids, cpuMsOf);
+    const cpuBefore = mapValues(pids, cpuMsWithToolsOf);
     const s3IoBefore = ioBytesOf(pids['s3 server']);
     s3Traffic.counting = true;
     log(`distributed: workers ready after ${(startupMs / 1000).toFixed(1)} s; putting ${files.length} videos into incoming/...`);
@@ -119,7 +119,7 @@ export async function runDistributed(files: string[], options: DistributedOption
     const uploadMs = performance.now() - start;
     await waitForReports(deployment, videoIds);
     const wallMs = performance.now() - start;
-    const cpuAfter = mapValues(pids, cpuMsOf);
+    const cpuAfter = mapValues(pids, cpuMsWithToolsOf);
     const s3IoAfter = ioBytesOf(pids['s3 server']);
     s3Traffic.counting = false;
     const peakRssKiB = Object.fromEntries(deployment.workers.map((w) => [w.stage, peakRssKiBOf(w.child.pid)]));

@@ -5,6 +5,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
+import { TOOL_LAUNCHER_SOCKET_PREFIX } from '../frame-extractor/tool-launcher';
+
 /** Clock ticks per second of /proc/<pid>/stat (`getconf CLK_TCK`; 100 on every Linux we run on). */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -21,6 +23,16 @@ export function cpuMsOf(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * CPU of a deepsift process in ms, with its tools: {@link cpuMsOf} plus that of its tool
+ * launcher's helper, which is alive while the process runs, so that the ffmpeg and ffprobe
+ * runs it waited for are not yet in this process's children's figures.
+ */
+export function cpuMsWithToolsOf(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  return cpuMsOf(pid) + findPids(TOOL_LAUNCHER_SOCKET_PREFIX, pid).reduce((sum, helper) => sum + cpuMsOf(helper), 0);
 }
 
 /** Peak resident memory (VmHWM) of a running process, in KiB; 0 once it has exited. */

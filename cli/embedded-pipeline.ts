@@ -23,7 +23,7 @@ import {
 import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
 import { DetectorWorker, TemporalDetectorWorker } from '../detector-workers';
 import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
-import { FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type VideoLimits } from '../frame-extractor';
+import { createToolLauncher, FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type FfmpegPaths, type ToolLauncher, type VideoLimits } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
 import { cropSpecOf, faceBatchSizeOf, reportSettingsOf, type PipelineModels } from './pipeline-models';
@@ -45,6 +45,11 @@ export interface EmbeddedPipelineDeps {
   /** Where reports go, as `<videoId>.json`. */
   reports: Storage;
   models: PipelineModels;
+  /**
+   * Starts ffmpeg and ffprobe; the caller keeps and closes it. Without one, the pipeline starts
+   * its own as `config.toolLauncher` says and closes it with the pipeline.
+   */
+  toolLauncher?: ToolLauncher;
 }
 
 export class EmbeddedPipeline {
@@ -58,11 +63,15 @@ export class EmbeddedPipeline {
   private readonly broken: Promise<never>;
   private breakDown!: (error: Error) => void;
   private readonly dependencies: DependencyGate;
+  private readonly ownToolLauncher: ToolLauncher | undefined;
+  private readonly ffmpegPaths: FfmpegPaths;
 
   private constructor(
     private readonly config: DeepsiftConfig,
     private readonly deps: EmbeddedPipelineDeps,
   ) {
+    this.ownToolLauncher = deps.toolLauncher === undefined ? createToolLauncher(config.toolLauncher) : undefined;
+    this.ffmpegPaths = { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, launcher: deps.toolLauncher ?? this.ownToolLauncher };
     this.broken = new Promise<never>((_, reject) => (this.breakDown = reject));
     this.broken.catch(() => undefined);
     // One process, one user: a broken dependency ends the scan at once (exit 3).
@@ -78,7 +87,12 @@ export class EmbeddedPipeline {
   /** Declares the queues and starts every stage. */
   static async create(config: DeepsiftConfig, deps: EmbeddedPipelineDeps): Promise<EmbeddedPipeline> {
     const pipeline = new EmbeddedPipeline(config, deps);
-    await pipeline.start();
+    try {
+      await pipeline.start();
+    } catch (error) {
+      await pipeline.ownToolLauncher?.close();
+      throw error;
+    }
     return pipeline;
   }
 
@@ -138,7 +152,7 @@ export class EmbeddedPipeline {
       limits,
       concurrency: config.videoConcurrency,
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
-      ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+      ffmpegPaths: this.ffmpegPaths,
       deadlineMs: config.decodeDeadlineMs,
       executionProviders: config.executionProviders,
       // Raw in memory, unless asked for: then scan shows what an encoding does to the scores.
@@ -188,7 +202,7 @@ export class EmbeddedPipeline {
       landmarkModel: models.landmarks!.model,
       cv: models.landmarks!.cv,
       limits,
-      ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+      ffmpegPaths: this.ffmpegPaths,
       decoderThreads: decoderThreadsFor(config.videoConcurrency),
     };
   }
@@ -235,6 +249,7 @@ export class EmbeddedPipeline {
     for (const subscription of this.subscriptions.splice(0)) await subscription.cancel(graceMs);
     for (const stage of this.stages.splice(0).reverse()) await stage.close(graceMs);
     await this.transport.close();
+    await this.ownToolLauncher?.close();
   }
 
   /** Bytes still held in the work area (0 once every video is done). */

@@ -10,9 +10,13 @@ import {
   LocalStorage,
   resolveConfig,
   type DeepsiftConfig,
+  type Logger,
+  type MetricsServer,
+  type PipelineMetrics,
 } from '../common';
+import { createToolLauncher, type ToolLauncher } from '../frame-extractor';
 import { calibrationMismatches, readCalibrationFile } from '../aggregator';
-import { expandLocalInputs, VIDEO_EXTENSIONS, type SkippedEntry } from '../ingest';
+import { expandLocalInputs, VIDEO_EXTENSIONS, type LocalInput, type SkippedEntry } from '../ingest';
 import { EmbeddedPipeline, type ScanResult } from './embedded-pipeline';
 import { startCommandMetrics } from './command-metrics';
 import { CliError, EXIT } from './exit-codes';
@@ -27,6 +31,15 @@ export interface ScanCommandOptions {
   quiet: boolean;
   /** Raw config flags by flag name (see CONFIG_OPTIONS). */
   flags: Record<string, string | undefined>;
+}
+
+/** What a scan runs with, once its configuration and inputs are settled. */
+interface ScanContext {
+  config: DeepsiftConfig;
+  logger: Logger;
+  metrics: PipelineMetrics;
+  metricsServer: MetricsServer | undefined;
+  toolLauncher: ToolLauncher | undefined;
 }
 
 /** Runs a scan; returns the exit status. */
@@ -63,6 +76,23 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
     throw new CliError(`cannot create the output folder ${outDir}: ${(error as Error).message}`, EXIT.infrastructure);
   }
 
+  // Started before the models load, while this process is small: its own fork is the only one.
+  const toolLauncher = createToolLauncher(config.toolLauncher);
+  try {
+    return await scanWith(inputs, skipped, outDir, options, { config, logger, metrics, metricsServer, toolLauncher });
+  } finally {
+    // Waited for, so that the tools' CPU time is counted in this process's children (GNU time, the bench).
+    await toolLauncher?.close();
+  }
+}
+
+async function scanWith(
+  inputs: LocalInput[],
+  skipped: SkippedEntry[],
+  outDir: string,
+  options: ScanCommandOptions,
+  { config, logger, metrics, metricsServer, toolLauncher }: ScanContext,
+): Promise<number> {
   let models: PipelineModels;
   try {
     models = await loadPipelineModels(config, logger);
@@ -80,7 +110,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   const showProgress = !options.quiet && process.stderr.isTTY === true;
   if (showProgress) bar.start(inputs.length, 0, { last: '' });
 
-  const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models });
+  const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models, toolLauncher });
   let results: ScanResult[];
   try {
     results = await pipeline.scan(inputs, (result) => {

@@ -34,6 +34,7 @@ import {
 import { distributedQueues } from './distributed-topology';
 import { nodeSupportNotice } from './node-support';
 import { deploymentQueues, workerReadiness, type WorkerHealthState } from './worker-health';
+import { createToolLauncher } from '../frame-extractor';
 import { CliError, EXIT } from './exit-codes';
 import {
   startAggregator,
@@ -170,6 +171,8 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     logger,
   });
   const started: Started[] = [];
+  // Started before the models load, while this process is small (its own fork is the only one).
+  const toolLauncher = ffmpegNeeded ? createToolLauncher(config.toolLauncher) : undefined;
   health.readiness = workerReadiness({ transport: broker, storage: bucket, dependencies }, healthState);
   const shutdown = async () => {
     healthState.phase = 'draining';
@@ -179,6 +182,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
     await Promise.all(consumers.map((c) => c.close(config.shutdownGraceMs).catch((e: Error) => logger.warn('Stop failed.', { error: e.message }))));
     // 2. Only now the models they used, 3. then the connections.
     for (const resource of started.flatMap((s) => s.resources)) await resource.close().catch((e: Error) => logger.warn('Closing a model failed.', { error: e.message }));
+    await toolLauncher?.close();
     dependencies.close();
     await transport.close();
     bucket.close();
@@ -190,7 +194,7 @@ export async function runWorker(stage: string, options: { detectors?: string }):
   try {
     await checkDependencies(bucket, ffmpegNeeded ? config : undefined, logger);
     for (const spec of distributedQueues([...new Set([...config.detectors, ...served])])) await transport.declareQueue(spec);
-    const ctx: WorkerContext = { config, transport, broker, bucket, frames, videoFiles, logger, metrics, servedDetectors: served, dependencies };
+    const ctx: WorkerContext = { config, transport, broker, bucket, frames, videoFiles, logger, metrics, servedDetectors: served, dependencies, toolLauncher };
     // Downstream first, so that nothing is produced before its consumer can take it.
     for (const name of STARTER_ORDER.filter((n) => stages.includes(n))) started.push(await STARTERS[name](ctx));
     healthState.models = [

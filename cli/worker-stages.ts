@@ -19,7 +19,7 @@ import {
 import { AggregatorStage, DeadLetterReporter } from '../aggregator';
 import { DetectorWorker, SharedCrops, SharedReads, TemporalDetectorWorker } from '../detector-workers';
 import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
-import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage, type VideoLimits } from '../frame-extractor';
+import { DEFAULT_VIDEO_LIMITS, FrameExtractorStage, type ToolLauncher, type VideoLimits } from '../frame-extractor';
 import { ObjectIngest, S3Poller } from '../ingest';
 import { announcementKey, EXTERNAL_QUEUES } from './distributed-topology';
 import { decoderThreadsFor } from './embedded-pipeline';
@@ -75,6 +75,8 @@ export interface WorkerContext {
   /** The detectors this process serves (`--detectors`), a subset of `config.detectors`. */
   servedDetectors: string[];
   dependencies: DependencyGate;
+  /** Starts ffmpeg and ffprobe (frame extractor, dense clips); spawned directly when undefined. */
+  toolLauncher?: ToolLauncher;
 }
 
 /** Ingest: crawler jobs, bucket notifications and, if configured, polling of `incoming/`. */
@@ -123,7 +125,7 @@ export async function startFrameExtractor(ctx: WorkerContext): Promise<Started> 
     limits: videoLimitsOf(config),
     concurrency,
     decoderThreads: decoderThreadsFor(concurrency),
-    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, launcher: ctx.toolLauncher },
     deadlineMs: config.decodeDeadlineMs,
     executionProviders: config.executionProviders,
     releaseFramesAfterHandOff: ctx.frames !== undefined,
@@ -169,7 +171,7 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
       // Crops cross the bucket to the detector workers: by default lossless WebP, 2.8× smaller than raw.
       cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'webp',
       faceBatchSize: faceBatchSizeOf(config, detector),
-      ...(landmarks ? { temporal: temporalClipOptions(config, kinds.temporal, landmarks) } : {}),
+      ...(landmarks ? { temporal: temporalClipOptions(config, kinds.temporal, landmarks, ctx.toolLauncher) } : {}),
     },
   );
   await stage.start();
@@ -179,7 +181,7 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
 }
 
 /** The dense clips temporal detectors read, as `scan` builds them (README "LRNet on dense clips"). */
-function temporalClipOptions(config: DeepsiftConfig, detectors: string[], landmarks: LandmarkModels): TemporalClipOptions {
+function temporalClipOptions(config: DeepsiftConfig, detectors: string[], landmarks: LandmarkModels, launcher: ToolLauncher | undefined): TemporalClipOptions {
   return {
     detectors: new Set(detectors),
     clipCount: config.clipCount,
@@ -190,7 +192,7 @@ function temporalClipOptions(config: DeepsiftConfig, detectors: string[], landma
     landmarkModel: landmarks.model,
     cv: landmarks.cv,
     limits: videoLimitsOf(config),
-    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath },
+    ffmpegPaths: { ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath, launcher },
     decoderThreads: decoderThreadsFor(config.videoConcurrency),
   };
 }

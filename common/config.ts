@@ -151,6 +151,8 @@ export interface DeepsiftConfig {
   allowPrivateUrls: boolean;
   ffmpegPath: string;
   ffprobePath: string;
+  /** How ffmpeg and ffprobe are started: from a small helper process, or spawned directly ('off'). */
+  toolLauncher: 'helper' | 'off';
   /** Deadline of a frame extractor's handler (probe, download, decode). */
   decodeDeadlineMs: number;
   /** Deadline of the other stages' handlers. */
@@ -279,6 +281,7 @@ export const CONFIG_OPTIONS: ConfigOption[] = [
   { key: 'modelsDirs', env: 'DEEPSIFT_MODELS_DIR', flag: 'models-dir', defaultValue: undefined, unit: 'paths', description: "Folders of your own detectors' manifests (ONNX models with local or URL files and SHA-256), separated by ':'; added to the built-in models.", parse: folders, scope: 'all' },
   { key: 'ffmpegPath', env: 'DEEPSIFT_FFMPEG', flag: 'ffmpeg', defaultValue: 'ffmpeg', unit: 'path', description: 'The ffmpeg executable (a name on PATH or a path).', parse: text, scope: 'all' },
   { key: 'ffprobePath', env: 'DEEPSIFT_FFPROBE', flag: 'ffprobe', defaultValue: 'ffprobe', unit: 'path', description: 'The ffprobe executable (a name on PATH or a path).', parse: text, scope: 'all' },
+  { key: 'toolLauncher', env: 'DEEPSIFT_TOOL_LAUNCHER', flag: 'tool-launcher', defaultValue: 'helper', unit: 'name', description: 'How ffmpeg and ffprobe are started: helper (by a small helper process that relays their output, so that the large deepsift process never forks: each fork costs it a page fault per page it writes afterwards) or off (spawned directly, as always on Windows).', parse: oneOf('helper', 'off'), scope: 'all' },
   { key: 'amqpUrl', env: 'DEEPSIFT_AMQP_URL', flag: 'amqp-url', defaultValue: DEFAULT_AMQP_URL, unit: 'URL', description: 'RabbitMQ to connect to (distributed mode).', parse: url('amqp', 'amqps'), scope: 'worker' },
   { key: 'namespace', env: 'DEEPSIFT_NAMESPACE', flag: 'namespace', defaultValue: DEFAULT_NAMESPACE, unit: 'name', description: 'Prefix of every exchange and queue, so deployments can share a broker.', parse: name, scope: 'worker' },
   { key: 's3Endpoint', env: 'DEEPSIFT_S3_ENDPOINT', flag: 's3-endpoint', defaultValue: undefined, unit: 'URL', description: 'S3 endpoint (MinIO or another S3-compatible server); AWS S3 when unset.', parse: url('http', 'https'), scope: 'worker' },

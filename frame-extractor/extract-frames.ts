@@ -1,5 +1,3 @@
-import type { Readable } from 'node:stream';
-
 import { yuv420Bytes, type RawImage, type Yuv420Image } from '../common/raw-image';
 import {
   DEFAULT_FFMPEG_PATHS,
@@ -194,18 +192,19 @@ async function* decodeFrames(
   const executable = (options.ffmpegPaths ?? DEFAULT_FFMPEG_PATHS).ffmpegPath;
 
   const selection = sparse ? { skipNonReference: true, filter: timeSelectFilter(sampleTimes(probe.durationSeconds, wanted)) } : { skipNonReference: false, filter: selectFilter(indices) };
-  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs), outputs.length - 1);
+  const launcher = options.ffmpegPaths?.launcher;
+  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs), outputs.length - 1, launcher);
   const exited = waitForExit(child, executable);
   // Awaited after the output is read; this only keeps an early return from leaving it unhandled.
   exited.catch(() => undefined);
   const log = new ShowinfoLog();
-  forEachLine(child.stderr!, (line) => log.accept(line));
-  child.stderr!.once('close', () => log.close());
-  child.stderr!.once('error', () => log.close());
+  forEachLine(child.stderr, (line) => log.accept(line));
+  child.stderr.once('close', () => log.close());
+  child.stderr.once('error', () => log.close());
   const onAbort = (): void => killTool(child);
   signal?.addEventListener('abort', onAbort, { once: true });
 
-  const streams = [child.stdout!, ...outputs.slice(1).map((_, i) => child.stdio[3 + i] as Readable)];
+  const streams = [child.stdout, ...child.extraOutputs];
   const queues = outputs.map((output, i) => new FrameQueue(streams[i]!, outputBytes(output), options.allocate));
   let produced = 0;
   try {

@@ -1,13 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 
+import { ChildToolProcess } from './child-tool-process';
+import type { ToolLauncher, ToolProcess } from './tool-process';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
-/** Where the ffmpeg and ffprobe executables are; bare names are looked up on PATH. */
+/** Where the ffmpeg and ffprobe executables are (bare names are looked up on PATH), and how they are started. */
 export interface FfmpegPaths {
   ffmpegPath: string;
   ffprobePath: string;
+  /** Starts the tools (the helper process of tool-launcher.ts); this process spawns them itself when absent. */
+  launcher?: ToolLauncher;
 }
 
 /** `ffmpeg` and `ffprobe` from PATH. */
@@ -45,13 +48,13 @@ export function safeInputArgs(filePath: string, limits: VideoLimits): string[] {
 
 /**
  * Starts a tool with stdin closed, as the leader of a process group of its own, so that
- * `killTool` ends whatever it started too (a wrapper script's children). A missing
- * executable surfaces as a FFMPEG_NOT_FOUND from {@link waitForExit}. `extraPipes` more
- * output pipes are opened as fd 3, 4, ... (ffmpeg's `pipe:3`).
+ * `killTool` ends whatever it started too (a wrapper script's children): through `launcher`
+ * when given, else from this process. A missing executable surfaces as a FFMPEG_NOT_FOUND
+ * from {@link waitForExit}. `extraPipes` more output pipes are opened as fd 3, 4, ...
+ * (ffmpeg's `pipe:3`).
  */
-export function spawnTool(executable: string, args: string[], extraPipes = 0): ChildProcess {
-  const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraPipes }, () => 'pipe' as const)];
-  return spawn(executable, args, { stdio, windowsHide: true, detached: process.platform !== 'win32' });
+export function spawnTool(executable: string, args: string[], extraPipes = 0, launcher?: ToolLauncher): ToolProcess {
+  return launcher !== undefined ? launcher.launch(executable, args, extraPipes) : ChildToolProcess.spawn(executable, args, extraPipes);
 }
 
 /** How a tool process ended. */
@@ -64,7 +67,7 @@ export interface ToolExit {
  * Resolves when the process has exited and its pipes are closed; rejects with
  * FFMPEG_NOT_FOUND when the executable could not be started.
  */
-export function waitForExit(child: ChildProcess, executable: string): Promise<ToolExit> {
+export function waitForExit(child: ToolProcess, executable: string): Promise<ToolExit> {
   return new Promise((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'EACCES') {
@@ -73,20 +76,13 @@ export function waitForExit(child: ChildProcess, executable: string): Promise<To
         reject(error);
       }
     });
-    child.once('close', (code, signal) => resolve({ code, signal }));
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
   });
 }
 
 /** Ends a child process that is still running, with its process group; safe to call more than once. */
-export function killTool(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      if (child.pid !== undefined && process.platform !== 'win32') process.kill(-child.pid, 'SIGKILL');
-      else child.kill('SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }
+export function killTool(child: ToolProcess): void {
+  child.kill();
 }
 
 /**

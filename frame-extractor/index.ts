@@ -4,6 +4,8 @@
  */
 export { DEFAULT_VIDEO_LIMITS, type VideoLimits } from './video-limits';
 export { DEFAULT_FFMPEG_PATHS, type FfmpegPaths } from './ffmpeg-command';
+export type { ToolLauncher, ToolProcess } from './tool-process';
+export { createToolLauncher, HelperToolLauncher, ToolLauncherError } from './tool-launcher';
 export { VIDEO_ERROR_CODES, VideoError, isVideoError, type VideoErrorCode, type VideoErrorDetails } from './video-error';
 export { probeVideo, type ProbeOptions, type VideoProbe } from './probe-video';
 export { sampleFrameIndices } from './frame-sampling';

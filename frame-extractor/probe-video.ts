@@ -174,16 +174,16 @@ async function runFfprobe(
   options.signal?.throwIfAborted();
   const executable = (options.ffmpegPaths ?? DEFAULT_FFMPEG_PATHS).ffprobePath;
   const args = ['-hide_banner', '-v', 'error', ...safeInputArgs(filePath, limits), '-show_entries', SHOW_ENTRIES, '-of', 'json'];
-  const child = spawnTool(executable, args);
+  const child = spawnTool(executable, args, 0, options.ffmpegPaths?.launcher);
   const exited = waitForExit(child, executable);
   const onAbort = (): void => killTool(child);
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const stderr = new StderrTail();
-  forEachLine(child.stderr!, (line) => stderr.push(line));
+  forEachLine(child.stderr, (line) => stderr.push(line));
   const chunks: Buffer[] = [];
   let outputBytes = 0;
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     outputBytes += chunk.length;
     if (outputBytes > MAX_PROBE_OUTPUT_BYTES) killTool(child);
     else chunks.push(chunk);

@@ -1,0 +1,54 @@
+/**
+ * One output of a tool started by the tool launcher's helper, as a Readable: the bytes of the
+ * helper's connection after its header line. Reading pauses the connection while the consumer
+ * is behind, so that the helper, and then the tool, block instead of memory growing.
+ */
+import type { Socket } from 'node:net';
+import { Readable } from 'node:stream';
+
+export class RelayedOutput extends Readable {
+  private socket: Socket | undefined;
+  private ended = false;
+
+  /** Feeds the output from `socket`, whose first bytes after the header are `head`. */
+  attach(socket: Socket, head: Buffer): void {
+    if (this.socket !== undefined || this.ended || this.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      if (!this.deliver(chunk)) socket.pause();
+    });
+    // A connection that breaks only ends the output: the tool's exit status tells what went wrong.
+    socket.once('end', () => this.end());
+    socket.once('close', () => this.end());
+    if (head.length === 0 || this.deliver(head)) socket.resume();
+  }
+
+  /** Ends an output whose connection never came (the tool could not start, or the helper failed). */
+  endWithoutSocket(): void {
+    if (this.socket === undefined) this.end();
+  }
+
+  override _read(): void {
+    this.socket?.resume();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.ended = true;
+    this.socket?.destroy();
+    callback(error);
+  }
+
+  private deliver(chunk: Buffer): boolean {
+    if (this.ended || this.destroyed) return true;
+    return this.push(chunk);
+  }
+
+  private end(): void {
+    if (this.ended || this.destroyed) return;
+    this.ended = true;
+    this.push(null);
+  }
+}
