@@ -19,6 +19,7 @@ import { acceptedSchema, detectorSchema, errorSchema, jobSchema } from './api-sc
 import { loadDetectorCatalog } from './detector-catalog';
 import type { JobService } from './job-service';
 import { MediaLinks } from './media-links';
+import { discardRestOfBody } from './refused-body';
 
 /** Largest JSON body (POST /api/v1/jobs). */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
@@ -50,17 +51,16 @@ export async function buildServeApp(deps: ServeAppDeps, options: ServeAppOptions
   app.addHook('onResponse', async (request, reply) => {
     deps.logger.info('Request served.', { method: request.method, url: request.routeOptions.url ?? request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) });
   });
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
     const answer = toApiError(error);
     if (answer.statusCode >= 500) deps.logger.error('Request failed.', { code: answer.code, error: error.message });
-    // Refused before its body was read (an upload over the cap): the rest of the body may still be
-    // on its way, so the connection is closed after the answer instead of being reused, where the
-    // client's next request on it would meet a reset.
-    if (!request.raw.complete) void reply.header('connection', 'close');
-    void reply.code(answer.statusCode).send({ statusCode: answer.statusCode, code: answer.code, error: httpReason(answer.statusCode), message: answer.message });
+    // Refused before its body was read: the answer waits for the rest of it (see refused-body.ts).
+    if (!(await discardRestOfBody(request.raw))) void reply.header('connection', 'close');
+    return reply.code(answer.statusCode).send({ statusCode: answer.statusCode, code: answer.code, error: httpReason(answer.statusCode), message: answer.message });
   });
-  app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
+  app.setNotFoundHandler(async (request, reply) => {
+    if (!(await discardRestOfBody(request.raw))) void reply.header('connection', 'close');
+    return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
   for (const schema of [errorSchema, jobSchema, acceptedSchema, detectorSchema]) app.addSchema(schema);

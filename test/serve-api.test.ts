@@ -5,7 +5,7 @@
  */
 import { createReadStream, openAsBlob } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
@@ -13,6 +13,7 @@ import type { VideoReport } from '../aggregator';
 import { createSilentLogger, PipelineMetrics, resolveConfig } from '../common';
 import { hashFile } from '../ingest';
 import type { JobView } from '../serve';
+import { DISCARD_LIMIT_BYTES } from '../serve/refused-body';
 import { startServer, type RunningServer } from '../serve/start-server';
 import { cliEnv, runCli } from './cli-runner';
 import { eventually } from './distributed-harness';
@@ -40,6 +41,22 @@ function upload(server: RunningServer, file: Blob, name: string, key: string | n
   const form = new FormData();
   form.append('file', file, name);
   return fetch(`${server.url}/api/v1/videos${query}`, { method: 'POST', body: form, headers: key ? { authorization: `Bearer ${key}` } : {} });
+}
+
+/** Sends `request` on a fresh connection and resolves with everything read until the server closes it. */
+function rawExchange(server: RunningServer, request: string): Promise<string> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(Number(port), hostname, () => socket.write(request));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server kept the connection open: ${Buffer.concat(chunks).toString()}`));
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error) => { clearTimeout(timer); reject(error); });
+    socket.on('end', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString()); });
+  });
 }
 
 const get = (server: RunningServer, route: string, headers: Record<string, string> = {}, key: string | null = KEY) =>
@@ -261,9 +278,17 @@ describe('deepsift serve limits', () => {
     const head = (await readFile(SAMPLE)).subarray(0, 2 * 1024 * 1024);
     const announced = await upload(server, new Blob([head]), 'big.mp4');
     expect(announced.status).toBe(413);
-    // The rest of the refused body may still be in flight: the connection is not reused.
-    expect(announced.headers.get('connection')).toBe('close');
+    // Answered once the rest was read and thrown away, so the connection stays reusable.
+    expect(announced.headers.get('connection')).not.toBe('close');
     expect(await announced.json()).toMatchObject({ code: 'UPLOAD_TOO_LARGE' });
+    // A body announced past what the server reads and throws away is answered at once, and its
+    // connection closed.
+    const huge = await rawExchange(server, [
+      'POST /api/v1/videos HTTP/1.1', 'host: localhost', `authorization: Bearer ${KEY}`,
+      'content-type: multipart/form-data; boundary=b', `content-length: ${DISCARD_LIMIT_BYTES + 1}`, '', '--b\r\n',
+    ].join('\r\n'));
+    expect(huge).toMatch(/^HTTP\/1\.1 413 /);
+    expect(huge).toMatch(/\r\nconnection: close\r\n/i);
 
     // Chunked, so the server only finds out while it streams the bytes.
     const boundary = 'deepsift-test-boundary';
