@@ -15,7 +15,7 @@
  * objects after a while). `aggregator/open/<videoId>/<correlationId>` lists the analyses
  * not yet reported: the partial-report sweep reads this index instead of listing `work/`.
  */
-import { safeKeySegment, type Storage, type VersionedStorage } from '../common';
+import { analysisStateKey, safeKeySegment, type Storage, type VersionedStorage } from '../common';
 import type { VideoReport } from './report';
 import type { AnalysisId } from './video-parts';
 
@@ -87,7 +87,7 @@ export class AnalysisStateStore {
 const OPEN_PREFIX = 'aggregator/open/';
 
 function stateKey({ videoId, correlationId }: AnalysisId): string {
-  return `aggregator/analyses/${videoId}/${safeKeySegment(correlationId)}.json`;
+  return analysisStateKey(videoId, correlationId);
 }
 
 function openKey({ videoId, correlationId }: AnalysisId): string {

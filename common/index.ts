@@ -83,4 +83,4 @@ export {
   type S3StoredObject,
   type S3ObjectHead,
 } from './s3-storage';
-export { workPrefix, safeKeySegment } from './work-area';
+export { analysisStateKey, workPrefix, safeKeySegment } from './work-area';

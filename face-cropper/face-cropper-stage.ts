@@ -29,6 +29,7 @@ import {
   type TrackSummary,
   type Yuv420Image,
   workPrefix,
+  analysisStateKey,
 } from '../common';
 import type { CropEncoding } from '../common/packed-crop';
 import { VideoError } from '../frame-extractor';
@@ -129,15 +130,21 @@ export class FaceCropperStage {
         if (frameRef.detectionBlob && faceDetector.detectResized) detectionData = await frames.get(frameRef.detectionBlob.key);
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
-        if (!(await work.exists(publishedMarker))) {
-          // Retried, then dead-lettered into a failed report: never a silent hang.
-          throw new Error(`frame ${frameRef.sampleIndex} of this analysis is missing from the work area`, { cause: error });
+        // Another delivery of this message (redelivered after a connection loss, or handed back
+        // by a worker stopped after it published) published the faces and consumed the frames:
+        // the marker says so while the work area lasts, the aggregator's state of the analysis
+        // once the report has emptied it. The crops written so far have the same keys as that
+        // delivery's, so they stay; the aggregator deletes the prefix with the report.
+        if (await work.exists(publishedMarker)) {
+          log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
+          return;
         }
-        // Another delivery of this message (redelivered after a connection loss) published
-        // the faces and consumed the frames. The crops written so far have the same keys as
-        // that delivery's, so they stay; the aggregator deletes the prefix with the report.
-        log.warn('Frames already consumed by another delivery of this message; dropping it.', { key: frameRef.blob.key });
-        return;
+        if (await work.exists(analysisStateKey(videoId, envelope.correlationId))) {
+          log.warn('Frames gone and the analysis already with the aggregator: a late duplicate; dropping it.', { key: frameRef.blob.key });
+          return;
+        }
+        // Retried, then dead-lettered into a failed report: never a silent hang.
+        throw new Error(`frame ${frameRef.sampleIndex} of this analysis is missing from the work area`, { cause: error });
       }
       const pixels = await framePixels(data, frameRef.blob);
       const faces =

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import amqp, { type ChannelModel } from 'amqplib';
+import amqp, { type ChannelModel, type GetMessage } from 'amqplib';
 import type { VideoReport } from '../aggregator';
 import { DEFAULT_RETRY_DELAY_TIERS_MS, ObjectNotFoundError, type S3Storage } from '../common';
 import { cliEnv, REPO_ROOT } from './cli-runner';
@@ -161,6 +161,22 @@ export class Deployment {
     await channel.consume(queue, (message) => {
       if (message) this.announcements.push({ routingKey: message.fields.routingKey, ...JSON.parse(message.content.toString()) });
     }, { noAck: true });
+  }
+
+  /**
+   * Keeps a copy of every message routed on the pipeline with `routingKey` from now on:
+   * `take` gives the next one, `replay` publishes it again as a late redelivery would bring it.
+   */
+  async tapPipeline(routingKey: string): Promise<{ take(timeoutMs?: number): Promise<GetMessage>; replay(message: GetMessage): void; close(): Promise<void> }> {
+    const exchange = `${this.namespace}.pipeline`;
+    const channel = await this.connection.createChannel();
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, exchange, routingKey);
+    return {
+      take: (timeoutMs = 10_000) => eventually(async () => (await channel.get(queue, { noAck: true })) || undefined, timeoutMs, `a copy of ${routingKey}`),
+      replay: (message) => void channel.publish(exchange, message.fields.routingKey, message.content, { ...message.properties, persistent: true }),
+      close: () => channel.close(),
+    };
   }
 
   /** Publishes raw bytes to one of the deployment's exchanges, as MinIO or a crawler would. */
