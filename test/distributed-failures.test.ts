@@ -1,14 +1,15 @@
 /**
  * Distributed deepsift when things go wrong, as an operator meets it: a worker without
- * ffmpeg, a hung ffmpeg, rolling restarts of busy workers, an object-store outage, and
- * two aggregator replicas racing. Real worker processes on the local RabbitMQ and an S3
- * server on loopback; nothing is stubbed but the ffmpeg executables some tests break.
+ * ffmpeg, a hung ffmpeg, rolling restarts of busy workers, a late duplicate message, an
+ * object-store outage, and two aggregator replicas racing. Real worker processes on the
+ * local RabbitMQ and an S3 server on loopback; nothing is stubbed but the ffmpeg executables
+ * some tests break.
  */
 import { execFileSync } from 'node:child_process';
 import { chmod, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { VideoReport } from '../aggregator';
-import { DEFAULT_RETRY_POLICY } from '../common';
+import { DEFAULT_RETRY_POLICY, ROUTING } from '../common';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
 import { Deployment, eventually, sleep, type WorkerProcess } from './distributed-harness';
@@ -103,7 +104,9 @@ describe('distributed deepsift under failure', () => {
   });
 
   it('SIGTERM of a busy worker of each stage, three times in a row, spends no attempt', async () => {
-    const slow = await tool('slow-ffmpeg', '[ "$1" = -version ] || sleep 1\nexec ffmpeg "$@"');
+    // Every decode starts 6 s late: a signal that finds the extractor busy finds it busy for far
+    // longer than the grace time (300 ms), so its message is handed back, not finished in time.
+    const slow = await tool('slow-ffmpeg', '[ "$1" = -version ] || sleep 6\nexec ffmpeg "$@"');
     const sample = await variant(path.join(sharedDir(), 'videos', 'interview_1080p.mp4'));
     const env: Record<string, Record<string, string>> = {
       'frame-extractor': { DEEPSIFT_FFMPEG: slow },
@@ -148,6 +151,38 @@ describe('distributed deepsift under failure', () => {
     // Back to the plain set-up for the next tests (the frame extractor is started by each test).
     for (const stage of ['aggregator', 'detector-workers', 'face-cropper']) await deployment.startWorker(stage);
   }, 600_000); // twelve restarts, each loading its models
+
+  it('drops a video.frames delivered again after its video was reported, without spending an attempt on it', async () => {
+    // Such a late copy is what a worker stopped between publishing its faces and settling its
+    // message leaves: its frames and the work area are gone, and nothing is left to crop.
+    const alive = (stage: string) => deployment.workers.filter((w) => w.stage === stage && w.child.exitCode === null && w.child.signalCode === null);
+    const extractor = await deployment.startWorker('frame-extractor');
+    const frames = await deployment.tapPipeline(ROUTING.frames);
+    try {
+      const videoId = await submit(await variant(face));
+      const report = await deployment.report(videoId);
+      expect(report.status).toBe('done');
+      const workArea = async () => {
+        const keys: string[] = [];
+        for await (const object of deployment.bucket.list(`work/${videoId}/`)) keys.push(object.key);
+        return keys;
+      };
+      await eventually(async () => ((await workArea()).length === 0 ? true : undefined), 20_000, 'the work area to be emptied');
+      const copy = await frames.take();
+      const croppers = alive('face-cropper');
+      const logStarts = croppers.map((w) => w.log.length);
+      const newLogs = () => croppers.map((w, i) => w.log.slice(logStarts[i])).join('\n');
+      frames.replay(copy);
+      await eventually(async () => (newLogs().includes('a late duplicate; dropping it') ? true : undefined), 30_000, 'the copy to be dropped');
+      expect(newLogs()).not.toContain('"outcome":"retry"');
+      await sleep(1_000);
+      expect(await deployment.report(videoId)).toEqual(report);
+      expect(await workArea()).toEqual([]);
+    } finally {
+      await frames.close();
+      await extractor.stop();
+    }
+  });
 
   it('rides out an object-store outage: every worker keeps running and each video gets exactly one report', async () => {
     const extractor = await deployment.startWorker('frame-extractor');
