@@ -1,7 +1,8 @@
 /**
  * One output of a tool started by the tool launcher's helper, as a Readable: the bytes of the
- * helper's connection after its header line. Reading pauses the connection while the consumer
- * is behind, so that the helper, and then the tool, block instead of memory growing.
+ * connection the helper made for it (and handed to the tool), after its header line. Reading
+ * pauses the connection while the consumer is behind, so that the tool blocks instead of
+ * memory growing.
  */
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';

@@ -1,16 +1,19 @@
 /**
  * The program of the tool launcher's helper process (`node -e`), plain JavaScript that loads
- * only Node's own modules. It starts each tool with pipes, in a process group of its own, and
- * relays each output over a connection of its own to the Unix socket the main process listens
- * on (argv[1]); the connection's first line is `<launch id> <fd>`. No descriptor ever crosses
- * the IPC channel, which carries only control messages:
+ * only Node's own modules. For each output of a tool it opens a connection of its own to the
+ * Unix socket the main process listens on (argv[1]) and writes the header line
+ * `<launch id> <fd>`; then it starts the tool, in a process group of its own, with those
+ * connections as its outputs, so that the tool writes straight to the main process and no
+ * byte passes through the helper. No descriptor ever crosses the IPC channel, which carries
+ * only control messages:
  *
  *   main → helper: { type: 'launch', id, executable, args, fds }, { type: 'kill', id }
  *   helper → main: { type: 'launched', id, pid }, { type: 'error', id, error },
  *                  { type: 'exit', id, code, signal, relayed }
  *
- * 'exit' is sent once the tool has exited and every relay has ended; `relayed` lists the fds
- * whose connection was made (the main process waits for those, and ends the others). When the
+ * 'exit' is sent once the tool has exited; `relayed` lists the fds whose connection was made
+ * (the main process waits for those to end, and ends the others). A tool killed before it
+ * started exits with SIGKILL without running. When the
  * main process goes away (IPC disconnect) the helper kills its tools' groups, waits for them
  * and exits, so that their CPU time reaches the main process's children when it reaps us;
  * other signals than SIGKILL it leaves to the main process.
@@ -29,59 +32,75 @@ function send(message) {
 
 function killGroup(tool) {
   const child = tool.child;
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child === undefined || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try { process.kill(-child.pid, 'SIGKILL'); } catch { try { child.kill('SIGKILL'); } catch {} }
 }
 
 function finish(id, tool) {
-  tool.pending -= 1;
-  if (tool.pending > 0) return;
   tools.delete(id);
   if (!tool.failed) send({ type: 'exit', id, code: tool.code, signal: tool.signal, relayed: tool.relayed });
   if (leaving && tools.size === 0) process.exit(0);
 }
 
-function relay(id, tool, fd, stream) {
-  const socket = net.createConnection(socketPath);
-  let done = false;
-  const end = () => { if (!done) { done = true; finish(id, tool); } };
-  socket.once('connect', () => tool.relayed.push(fd));
-  // The main process closed its end (it stopped reading) or is gone: the tool gets EPIPE, as with a pipe.
-  socket.once('error', () => { stream.unpipe(socket); stream.destroy(); socket.destroy(); });
-  socket.once('close', end);
-  socket.resume();
-  socket.write(id + ' ' + fd + '\n');
-  stream.pipe(socket);
+function fail(id, tool, error) {
+  if (tool.failed) return;
+  tool.failed = true;
+  send({ type: 'error', id, error: { code: error.code, message: error.message, syscall: error.syscall, path: error.path } });
+  tools.delete(id);
+  if (leaving && tools.size === 0) process.exit(0);
 }
 
 function launch(message) {
   const id = message.id;
+  const tool = { child: undefined, relayed: [], code: null, signal: null, failed: false, killed: false };
+  tools.set(id, tool);
+  // One connection per output, made before the tool starts: the tool then writes into it itself.
+  const sockets = new Map();
+  let waiting = message.fds.length;
+  const closeSockets = () => { for (const socket of sockets.values()) socket.destroy(); };
+  for (const fd of message.fds) {
+    const socket = net.createConnection(socketPath);
+    sockets.set(fd, socket);
+    socket.once('connect', () => tool.relayed.push(fd));
+    socket.once('error', (error) => {
+      closeSockets();
+      fail(id, tool, { code: error.code, message: 'cannot reach the main process: ' + error.message });
+    });
+    // Its header goes first: the tool starts once every header is written.
+    socket.write(id + ' ' + fd + '\n', (error) => {
+      if (error || tool.failed) return;
+      waiting -= 1;
+      if (waiting === 0) start(message, tool, sockets);
+    });
+  }
+}
+
+function start(message, tool, sockets) {
+  const id = message.id;
+  const closeSockets = () => { for (const socket of sockets.values()) socket.destroy(); };
+  if (tool.killed) {
+    closeSockets();
+    tool.signal = 'SIGKILL';
+    finish(id, tool);
+    return;
+  }
   const stdio = ['ignore'];
-  for (let fd = 1; fd <= Math.max(...message.fds); fd += 1) stdio.push(message.fds.includes(fd) ? 'pipe' : 'ignore');
+  for (let fd = 1; fd <= Math.max(...message.fds); fd += 1) stdio.push(sockets.get(fd) ?? 'ignore');
   let child;
   try {
     child = spawn(message.executable, message.args, { stdio, detached: true, windowsHide: true });
   } catch (error) {
-    send({ type: 'error', id, error: { code: error.code, message: error.message } });
+    closeSockets();
+    fail(id, tool, error);
     return;
   }
-  // pending: the exit, then one per relayed output.
-  const tool = { child, pending: 1, relayed: [], code: null, signal: null, failed: false, killed: false };
-  tools.set(id, tool);
-  child.once('error', (error) => {
-    tool.failed = true;
-    send({ type: 'error', id, error: { code: error.code, message: error.message, syscall: error.syscall, path: error.path } });
-    for (const fd of message.fds) child.stdio[fd]?.destroy();
-    tools.delete(id);
-    if (leaving && tools.size === 0) process.exit(0);
-  });
+  // The tool holds its own copies of the connections: ours would keep its outputs from ending.
+  closeSockets();
+  tool.child = child;
+  child.once('error', (error) => fail(id, tool, error));
   child.once('spawn', () => {
     send({ type: 'launched', id, pid: child.pid });
     if (tool.killed) killGroup(tool);
-    for (const fd of message.fds) {
-      tool.pending += 1;
-      relay(id, tool, fd, child.stdio[fd]);
-    }
   });
   child.once('exit', (code, signal) => {
     tool.code = code;
@@ -95,7 +114,7 @@ function leave() {
   leaving = true;
   for (const tool of tools.values()) killGroup(tool);
   if (tools.size === 0) process.exit(0);
-  // A relay that cannot end (main gone mid-connect) must not keep us for ever.
+  // A connection that cannot be made (main gone mid-connect) must not keep us for ever.
   setTimeout(() => process.exit(0), 5000).unref();
 }
 
