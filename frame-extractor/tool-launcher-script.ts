@@ -50,6 +50,10 @@ function fail(id, tool, error) {
   if (leaving && tools.size === 0) process.exit(0);
 }
 
+function closeAll(sockets) {
+  for (const socket of sockets.values()) socket.destroy();
+}
+
 function launch(message) {
   const id = message.id;
   const tool = { child: undefined, relayed: [], code: null, signal: null, failed: false, killed: false };
@@ -57,13 +61,12 @@ function launch(message) {
   // One connection per output, made before the tool starts: the tool then writes into it itself.
   const sockets = new Map();
   let waiting = message.fds.length;
-  const closeSockets = () => { for (const socket of sockets.values()) socket.destroy(); };
   for (const fd of message.fds) {
     const socket = net.createConnection(socketPath);
     sockets.set(fd, socket);
     socket.once('connect', () => tool.relayed.push(fd));
     socket.once('error', (error) => {
-      closeSockets();
+      closeAll(sockets);
       fail(id, tool, { code: error.code, message: 'cannot reach the main process: ' + error.message });
     });
     // Its header goes first: the tool starts once every header is written.
@@ -77,9 +80,8 @@ function launch(message) {
 
 function start(message, tool, sockets) {
   const id = message.id;
-  const closeSockets = () => { for (const socket of sockets.values()) socket.destroy(); };
   if (tool.killed) {
-    closeSockets();
+    closeAll(sockets);
     tool.signal = 'SIGKILL';
     finish(id, tool);
     return;
@@ -90,12 +92,12 @@ function start(message, tool, sockets) {
   try {
     child = spawn(message.executable, message.args, { stdio, detached: true, windowsHide: true });
   } catch (error) {
-    closeSockets();
+    closeAll(sockets);
     fail(id, tool, error);
     return;
   }
   // The tool holds its own copies of the connections: ours would keep its outputs from ending.
-  closeSockets();
+  closeAll(sockets);
   tool.child = child;
   child.once('error', (error) => fail(id, tool, error));
   child.once('spawn', () => {

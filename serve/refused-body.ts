@@ -10,6 +10,7 @@
  * worth reading: its answer closes the connection.
  */
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
 
 /** The most a refused request's body may still send for the server to read and discard it. */
 export const DISCARD_LIMIT_BYTES = 32 * 1024 * 1024;
@@ -44,4 +45,9 @@ export function discardRestOfBody(request: IncomingMessage, limitBytes = DISCARD
     request.on('data', onData).once('end', onEnd).once('error', onFail).once('close', onClose);
     request.resume();
   });
+}
+
+/** For a refusal: the rest of the body is discarded first, or the answer closes the connection. */
+export async function discardBeforeAnswering(request: IncomingMessage, reply: FastifyReply): Promise<void> {
+  if (!(await discardRestOfBody(request))) void reply.header('connection', 'close');
 }

@@ -19,7 +19,7 @@ import { acceptedSchema, detectorSchema, errorSchema, jobSchema } from './api-sc
 import { loadDetectorCatalog } from './detector-catalog';
 import type { JobService } from './job-service';
 import { MediaLinks } from './media-links';
-import { discardRestOfBody } from './refused-body';
+import { discardBeforeAnswering } from './refused-body';
 
 /** Largest JSON body (POST /api/v1/jobs). */
 export const JSON_BODY_LIMIT_BYTES = 64 * 1024;
@@ -54,12 +54,11 @@ export async function buildServeApp(deps: ServeAppDeps, options: ServeAppOptions
   app.setErrorHandler(async (error: FastifyError | ApiError, request, reply) => {
     const answer = toApiError(error);
     if (answer.statusCode >= 500) deps.logger.error('Request failed.', { code: answer.code, error: error.message });
-    // Refused before its body was read: the answer waits for the rest of it (see refused-body.ts).
-    if (!(await discardRestOfBody(request.raw))) void reply.header('connection', 'close');
+    await discardBeforeAnswering(request.raw, reply);
     return reply.code(answer.statusCode).send({ statusCode: answer.statusCode, code: answer.code, error: httpReason(answer.statusCode), message: answer.message });
   });
   app.setNotFoundHandler(async (request, reply) => {
-    if (!(await discardRestOfBody(request.raw))) void reply.header('connection', 'close');
+    await discardBeforeAnswering(request.raw, reply);
     return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route ${request.method} ${request.url.split('?')[0]}` });
   });
 
