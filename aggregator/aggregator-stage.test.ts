@@ -1,4 +1,5 @@
 import {
+  analysisStateKey,
   InfrastructureError,
   createEnvelope,
   createSilentLogger,
@@ -66,6 +67,11 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 }
 
 const readReport = async (reports: MemoryStorage) => JSON.parse((await reports.get(`reports/${VIDEO}.json`)).toString()) as VideoReport;
+/** The stored state of an analysis of the test video (undefined when none is stored). */
+const storedState = async (state: Storage, correlationId = 'job-1') => {
+  const body = await state.get(analysisStateKey(VIDEO, correlationId)).catch(() => undefined);
+  return body && (JSON.parse(body.toString()) as { status: string; faces?: unknown; scores?: Record<string, unknown> });
+};
 const workKeys = async (work: MemoryStorage) => {
   const keys: string[] = [];
   for await (const object of work.list('work/')) keys.push(object.key);
@@ -73,13 +79,14 @@ const workKeys = async (work: MemoryStorage) => {
 };
 
 describe('AggregatorStage', () => {
-  it('finishes a video after a restart: its parts live in the work area, not in the process', async () => {
+  it('finishes a video after a restart: its parts live in the analysis state, not in the process', async () => {
     const work = new MemoryStorage();
     const reports = new MemoryStorage();
     const first = await setUp(work, reports);
     await first.transport.publish('video.faces', faces);
     await first.transport.publish('video.scores', scores('a', 0.9));
-    await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a to be stored');
+    await until(async () => (await storedState(work))?.scores?.a !== undefined, 'the scores of a to be stored');
+    expect(await workKeys(work)).toEqual([]);
     await first.stage.close();
     await first.transport.close();
     expect(await reports.exists(`reports/${VIDEO}.json`)).toBe(false);
@@ -109,7 +116,7 @@ describe('AggregatorStage', () => {
       cropCount: 0,
     });
     await transport.publish('video.faces', faceless);
-    await until(async () => (await workKeys(work)).some((k) => k.endsWith('/faces.json')), 'the faces to be stored');
+    await until(async () => (await storedState(work))?.faces !== undefined, 'the faces to be stored');
     expect(announced).toHaveLength(0);
     await transport.publish(
       'video.scores',
@@ -132,7 +139,7 @@ describe('AggregatorStage', () => {
     const { transport, stage, announced } = await setUp(work, reports, { partialReportTimeoutMs: 300, sweepIntervalMs: 25 });
     await transport.publish('video.faces', faces);
     await transport.publish('video.scores', scores('a', 0.2));
-    await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a to be stored');
+    await until(async () => (await storedState(work))?.scores?.a !== undefined, 'the scores of a to be stored');
     expect(await reports.exists(`reports/${VIDEO}.json`)).toBe(false);
     await until(() => announced.length === 1, 'the partial report');
     const report = await readReport(reports);
@@ -156,7 +163,7 @@ describe('AggregatorStage', () => {
       const b = await setUp(work, reports, { state, transport: a.transport });
       await a.transport.publish('video.faces', faces);
       await a.transport.publish('video.scores', scores('a', 0.9));
-      await until(async () => (await workKeys(work)).some((k) => k.includes('/scores/a')), 'the scores of a');
+      await until(async () => (await storedState(state))?.scores?.a !== undefined, 'the scores of a');
       // The sweep of one replica (timeout long past) against the last scores reaching the other.
       await Promise.all([a.stage.sweep(Date.now() + 61_000), b.transport.publish('video.scores', scores('b', 0.7)), b.stage.sweep(Date.now() + 61_000)]);
       await until(() => a.announced.length >= 1, 'an announcement');
@@ -170,6 +177,67 @@ describe('AggregatorStage', () => {
     }
   });
 
+  it('two replicas adding the last two scores at once lose neither: one complete report', async () => {
+    for (let round = 0; round < 40; round++) {
+      const work = new MemoryStorage();
+      const state = new MemoryStorage();
+      const reports = new CountingStorage();
+      // Each replica on its own transport, so the two scores are handled at the same time.
+      const a = await setUp(work, reports, { state });
+      const b = await setUp(work, reports, { state });
+      await a.transport.publish('video.faces', faces);
+      await until(async () => (await storedState(state))?.faces !== undefined, 'the faces');
+      await Promise.all([a.transport.publish('video.scores', scores('a', 0.9)), b.transport.publish('video.scores', scores('b', 0.7))]);
+      await until(() => a.announced.length + b.announced.length >= 1, 'an announcement');
+      await new Promise((r) => setTimeout(r, 10));
+      expect(a.announced.length + b.announced.length).toBe(1);
+      expect(reports.puts).toBe(1);
+      const report = await readReport(reports);
+      expect(report.partial).toBeUndefined();
+      expect(report.score).toBeCloseTo(0.8, 10);
+      for (const replica of [a, b]) {
+        await replica.stage.close();
+        await replica.transport.close();
+      }
+    }
+  });
+
+  it('reads and writes the analysis state once per message, and lists the work area only to empty it', async () => {
+    const work = new RequestCountingStorage();
+    const state = new RequestCountingStorage();
+    const reports = new MemoryStorage();
+    const { transport, stage, announced } = await setUp(work, reports, { state });
+    await work.put(`work/${VIDEO}/job-1/crops/meso.webp`, Buffer.from('crops'));
+    for (const envelope of [faces, scores('a', 0.9), scores('b', 0.7)]) await transport.publish(envelope.type, envelope);
+    await until(() => announced.length === 1, 'the announcement');
+    // Reads: one per message. Writes: the faces, a's scores, the claim with b's, `announced`.
+    expect(state.counts).toMatchObject({ getVersioned: 3, putConditional: 4, list: 0 });
+    expect(work.counts).toMatchObject({ get: 0, list: 1, delete: 1 });
+    expect(await workKeys(work)).toEqual([]);
+    await stage.close();
+    await transport.close();
+  });
+
+  it('reports an analysis whose first parts an aggregator from before 2026-12 kept in the work area', async () => {
+    const work = new MemoryStorage();
+    const reports = new MemoryStorage();
+    const { transport, stage, announced } = await setUp(work, reports, { partialReportTimeoutMs: 300, sweepIntervalMs: 25 });
+    const legacy = (value: unknown) => Buffer.from(JSON.stringify({ receivedAt: new Date().toISOString(), correlationId: 'job-1', value }));
+    await work.put(`work/${VIDEO}/job-1/aggregator/faces.json`, legacy(faces));
+    await work.put(`work/${VIDEO}/job-1/aggregator/scores/a.json`, legacy(scores('a', 0.9).payload));
+    await work.put(`aggregator/open/${VIDEO}/job-1`, Buffer.from(JSON.stringify({ videoId: VIDEO, correlationId: 'job-1' })));
+    await transport.publish('video.scores', scores('b', 0.7));
+    // The sweep finds the old parts once the faces are overdue: a complete report, not a partial one.
+    await until(() => announced.length === 1, 'the report');
+    const report = await readReport(reports);
+    expect(report.partial).toBeUndefined();
+    expect(report.score).toBeCloseTo(0.8, 10);
+    expect(await workKeys(work)).toEqual([]);
+    expect(await work.exists(`aggregator/open/${VIDEO}/job-1`)).toBe(false);
+    await stage.close();
+    await transport.close();
+  });
+
   it('keeps sweeping past an analysis that fails, and survives a failed listing', async () => {
     const work = new MemoryStorage();
     const state = new MemoryStorage();
@@ -178,10 +246,10 @@ describe('AggregatorStage', () => {
     const broken = createEnvelope('video.faces', 'b'.repeat(64), 'job-2', { ...faces.payload });
     await transport.publish('video.faces', broken);
     await transport.publish('video.faces', faces);
-    await until(async () => (await workKeys(work)).filter((k) => k.endsWith('faces.json')).length === 2, 'both face summaries');
-    // The first analysis's parts become unreadable; the second must still be reported.
-    const brokenKey = (await workKeys(work)).find((k) => k.startsWith(`work/${'b'.repeat(64)}/`) && k.endsWith('faces.json'))!;
-    await work.put(brokenKey, Buffer.from('{ not json'));
+    const brokenKey = analysisStateKey('b'.repeat(64), 'job-2');
+    await until(async () => (await state.exists(brokenKey)) && (await storedState(state))?.faces !== undefined, 'both face summaries');
+    // The first analysis's state becomes unreadable; the second must still be reported.
+    await state.put(brokenKey, Buffer.from('{ not json'));
     await expect(stage.sweep(Date.now() + 61_000)).resolves.toBeUndefined();
     await until(() => announced.length === 1, 'the second report');
     expect(announced[0]!.videoId).toBe(VIDEO);
@@ -226,6 +294,31 @@ class CountingStorage extends MemoryStorage {
   override async put(key: string, body: Buffer): Promise<void> {
     this.puts++;
     await super.put(key, body);
+  }
+}
+
+/** Counts the storage calls the aggregator makes, by method (each is one S3 request, a listing one per page). */
+class RequestCountingStorage extends MemoryStorage {
+  readonly counts: Record<string, number> = { get: 0, put: 0, delete: 0, list: 0, getVersioned: 0, putConditional: 0 };
+  override async get(key: string): Promise<Buffer> {
+    this.counts.get!++;
+    return super.get(key);
+  }
+  override async delete(key: string): Promise<void> {
+    this.counts.delete!++;
+    await super.delete(key);
+  }
+  override list(prefix: string): ReturnType<MemoryStorage['list']> {
+    this.counts.list!++;
+    return super.list(prefix);
+  }
+  override async getVersioned(key: string): ReturnType<MemoryStorage['getVersioned']> {
+    this.counts.getVersioned!++;
+    return super.getVersioned(key);
+  }
+  override async putConditional(key: string, body: Buffer, ifVersion: string | null): Promise<string | undefined> {
+    this.counts.putConditional!++;
+    return super.putConditional(key, body, ifVersion);
   }
 }
 

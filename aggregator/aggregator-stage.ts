@@ -1,10 +1,11 @@
 /**
  * The aggregator stage: records what the face-cropper and every detector sent about a
- * video in the work area, writes the report once all has arrived (a failed report at the
- * first failure; a partial one when detectors stay silent past a timeout), announces it,
- * and empties the video's work area. Its state lives in storage, not in the process, and
- * moves by conditional writes (`analysis-state.ts`), so a restarted aggregator carries on
- * and two replicas never write or announce the same analysis twice.
+ * video in the analysis's state object, writes the report once all has arrived (a failed
+ * report at the first failure; a partial one when detectors stay silent past a timeout),
+ * announces it, and empties the video's work area. Its state lives in storage, not in the
+ * process, and moves by conditional writes (`analysis-state.ts`), so a restarted aggregator
+ * carries on and two replicas never lose each other's parts, nor write or announce the same
+ * analysis twice. A message costs one read and at most one write of the state.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -26,10 +27,10 @@ import {
   type VideoFacesPayload,
   workPrefix,
 } from '../common';
-import { AnalysisStateStore } from './analysis-state';
+import { AnalysisStateStore, type VersionedState } from './analysis-state';
 import { buildDoneReport, buildFailedReport, type ReportSettings } from './build-report';
 import { reportKey, reportSchemaErrors, type VideoReport } from './report';
-import { VideoPartsStore, type AnalysisId, type VideoParts } from './video-parts';
+import { mergeParts, partsOf, readLegacyParts, withPart, type AnalysisId, type VideoParts } from './video-parts';
 
 export interface AggregatorDeps extends StageDeps {
   /** Where reports are written, as `<reportPrefix><videoId>.json`. */
@@ -74,13 +75,15 @@ export interface AggregatorOptions {
 const AGGREGATOR_INPUTS = ['video.faces', 'video.scores', 'video.failed'] as const;
 type AggregatorInput = (typeof AGGREGATOR_INPUTS)[number];
 
+/** What one attempt at a state change came to: 'conflict' when another aggregator changed the state first. */
+type Outcome = 'done' | 'conflict';
+
 /** Videos remembered as finished, so that late messages about them are ignored. */
 const FINISHED_MEMORY = 10_000;
 /** A claim to report an analysis that has not been announced after this long is taken over. */
 export const STALE_CLAIM_MS = 60_000;
 
 export class AggregatorStage {
-  private readonly parts: VideoPartsStore;
   private readonly states: AnalysisStateStore;
   /** Analyses known to be reported, so late messages about them cost no storage read. */
   private readonly finished = new Set<string>();
@@ -97,7 +100,6 @@ export class AggregatorStage {
     private readonly settings: ReportSettings,
     private readonly options: AggregatorOptions,
   ) {
-    this.parts = new VideoPartsStore(deps.work);
     this.states = new AnalysisStateStore(deps.state);
   }
 
@@ -146,48 +148,69 @@ export class AggregatorStage {
 
   /** Under the video's lock: a partial report if the analysis is still open and overdue. */
   private async sweepOne(analysis: AnalysisId, now: number, log: Logger): Promise<void> {
-    const current = await this.states.read(analysis);
-    if (current.state.status !== 'collecting') {
-      // Reported by someone who has not finished announcing, or already done: finish the job.
-      await this.finish(analysis, () => undefined, log.child({ videoId: analysis.videoId }), this.sweepClaimant);
-      return;
+    const videoLog = log.child({ videoId: analysis.videoId });
+    for (;;) {
+      const current = await this.states.read(analysis);
+      if (current.state.status !== 'collecting') {
+        // Reported by someone who has not finished announcing, or already done: finish the job.
+        if ((await this.finishReported(analysis, current, videoLog, this.sweepClaimant)) === 'done') return;
+        continue;
+      }
+      // Read under the lock: a last `video.scores` that arrived meanwhile is seen here. Parts an
+      // aggregator from before 2026-12 kept in the work area are only looked for here, so that
+      // messages cost no listing.
+      let parts = partsOf(current.state);
+      if (!parts.faces) parts = mergeParts(parts, await readLegacyParts(this.deps.work, analysis));
+      if (!parts.faces || now - Date.parse(parts.faces.receivedAt) < this.options.partialReportTimeoutMs) return;
+      const missing = expectedDetectors(parts.faces.value.payload).filter((d) => !parts.scores.has(d));
+      if (missing.length > 0) log.warn('Writing a partial report.', { videoId: analysis.videoId, missingDetectors: missing });
+      if ((await this.claim(analysis, current, this.buildReport(parts, missing), videoLog, this.sweepClaimant)) === 'done') return;
     }
-    // Loaded under the lock: a last `video.scores` that arrived meanwhile is seen here.
-    const parts = await this.parts.load(analysis);
-    if (!parts.faces || now - Date.parse(parts.faces.receivedAt) < this.options.partialReportTimeoutMs) return;
-    const missing = parts.faces.value.payload.detectors.filter((d) => !parts.scores.has(d));
-    await this.finish(analysis, () => {
-      log.warn('Writing a partial report.', { videoId: analysis.videoId, missingDetectors: missing });
-      return this.buildReport(parts, missing);
-    }, log.child({ videoId: analysis.videoId }), this.sweepClaimant);
   }
 
   private async handle(envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<void> {
     const analysis: AnalysisId = { videoId: envelope.videoId, correlationId: envelope.correlationId };
-    if (this.finished.has(analysisKey(analysis)) || (await this.states.read(analysis)).state.status === 'announced') {
-      // A late duplicate (a job delivered again) may have written crops again: clean up again.
-      log.debug('Ignoring a message about a reported analysis.', { type: envelope.type });
-      await this.emptyWorkArea(analysis);
+    if (this.finished.has(analysisKey(analysis))) {
+      await this.ignoreLate(analysis, envelope, log);
       return;
     }
-    switch (envelope.type) {
-      case 'video.failed':
-        await this.finish(analysis, () => buildFailedReport(envelope, this.settings), log, envelope.id);
-        return;
-      case 'video.faces':
-        await this.parts.putFaces(envelope);
-        await this.states.markOpen(analysis);
-        break;
-      case 'video.scores':
-        await this.parts.putScores(envelope);
-        break;
+    while ((await this.record(analysis, await this.states.read(analysis), envelope, log)) === 'conflict') {
+      log.debug('Another aggregator changed this analysis first; reading it again.');
     }
-    const parts = await this.parts.load(analysis);
+  }
+
+  /**
+   * Records what `envelope` says about the analysis in its state as read (`current`), and
+   * reports the analysis when that completes it: at most one conditional write of the
+   * state. 'conflict' when another aggregator changed the state since it was read.
+   */
+  private async record(analysis: AnalysisId, current: VersionedState, envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<Outcome> {
+    switch (current.state.status) {
+      case 'announced':
+        this.rememberFinished(analysisKey(analysis));
+        await this.ignoreLate(analysis, envelope, log);
+        return 'done';
+      case 'reported':
+        return this.finishReported(analysis, current, log, envelope.id);
+    }
+    if (envelope.type === 'video.failed') return this.claim(analysis, current, buildFailedReport(envelope, this.settings), log, envelope.id);
+    const next = withPart(current.state, envelope) ?? current.state;
+    const parts = partsOf(next);
     const faces = parts.faces?.value;
-    if (!faces) return;
-    const waitingFor = expectedDetectors(faces.payload).filter((d) => !parts.scores.has(d));
-    if (waitingFor.length > 0) return;
-    await this.finish(analysis, () => this.buildReport(parts, []), log, envelope.id);
+    if (faces && expectedDetectors(faces.payload).every((d) => parts.scores.has(d))) {
+      return this.claim(analysis, current, this.buildReport(parts, []), log, envelope.id);
+    }
+    if (next !== current.state && (await this.states.move(current, { ...next, ...analysis, status: 'collecting' })) === undefined) return 'conflict';
+    // Listed as open (for the partial-report sweep) once its faces are known; again when the
+    // message comes again, in case the first delivery stopped between the two writes.
+    if (envelope.type === 'video.faces') await this.states.markOpen(analysis);
+    return 'done';
+  }
+
+  /** A message about an analysis already reported: a late duplicate (a job delivered again) may have written crops again, so clean up again. */
+  private async ignoreLate(analysis: AnalysisId, envelope: AnyEnvelope, log: Logger): Promise<void> {
+    log.debug('Ignoring a message about a reported analysis.', { type: envelope.type });
+    await this.emptyWorkArea(analysis);
   }
 
   private buildReport(parts: VideoParts, missingDetectors: string[]): VideoReport {
@@ -197,44 +220,51 @@ export class AggregatorStage {
   }
 
   /**
-   * Reports the analysis once, whoever else tries: claims it by moving its state to
-   * `reported` with the report built by `build` (a conditional write), writes the report,
-   * announces it, marks it `announced` and empties the work area. Whoever loses the claim
-   * leaves the rest to the winner; a claim left unfinished for `STALE_CLAIM_MS` (its
-   * aggregator died) is taken over, by conditional write again, and finished from the
-   * stored report. `build` returning undefined means: only take over stale claims.
+   * Claims the analysis by moving its state from `current` (collecting) to `reported` with
+   * `report` in it (a conditional write), then writes, announces and cleans up. Of two
+   * aggregators claiming at once, one wins; the other gets 'conflict', reads the state again
+   * and finds it reported.
    */
-  private async finish(analysis: AnalysisId, build: () => VideoReport | undefined, log: Logger, claimant: string): Promise<void> {
-    for (;;) {
-      const current = await this.states.read(analysis);
-      let report: VideoReport;
-      let claimed: string | undefined;
-      if (current.state.status === 'announced') break;
-      if (current.state.status === 'reported') {
-        // Our own claim (a retry of the message, or this replica's next sweep) goes on at once.
-        const ours = current.state.claimedBy === claimant;
-        if (!ours && Date.now() - Date.parse(current.state.updatedAt) < STALE_CLAIM_MS) return;
-        claimed = await this.states.move(current, { ...current.state, claimedBy: claimant });
-        if (claimed === undefined) continue;
-        report = current.state.report!;
-        log.warn('Finishing a report whose aggregator stopped half-way.', { status: report.status });
-      } else {
-        const built = build();
-        if (!built) return;
-        const problems = reportSchemaErrors(built);
-        if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
-        claimed = await this.states.move(current, { ...analysis, status: 'reported', report: built, claimedBy: claimant });
-        if (claimed === undefined) {
-          log.debug('Another aggregator changed this analysis first; reading it again.');
-          continue;
-        }
-        report = built;
-        this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'NONE' });
-      }
-      await this.publishReport(report, analysis, log);
-      await this.states.move({ state: current.state, version: claimed }, { ...analysis, status: 'announced' });
-      break;
+  private async claim(analysis: AnalysisId, current: VersionedState, report: VideoReport, log: Logger, claimant: string): Promise<Outcome> {
+    const problems = reportSchemaErrors(report);
+    if (problems.length > 0) throw new Error(`report does not match its schema: ${problems.join('; ')}`);
+    const claimed = await this.states.move(current, { ...analysis, status: 'reported', report, claimedBy: claimant });
+    if (claimed === undefined) return 'conflict';
+    this.deps.metrics.videosProcessedTotal.inc({ status: report.status, label: report.label ?? 'NONE' });
+    await this.announce(analysis, report, { state: current.state, version: claimed }, log);
+    return 'done';
+  }
+
+  /**
+   * An analysis whose state is `reported` or `announced`. A claim that is ours (a retry of
+   * the message, or this replica's next sweep) goes on at once; someone else's is left to
+   * them unless it is older than `STALE_CLAIM_MS` (their aggregator died), when it is taken
+   * over, by conditional write again, and finished from the stored report.
+   */
+  private async finishReported(analysis: AnalysisId, current: VersionedState, log: Logger, claimant: string): Promise<Outcome> {
+    const { state } = current;
+    if (state.status === 'announced') {
+      await this.cleanUp(analysis);
+      return 'done';
     }
+    const ours = state.claimedBy === claimant;
+    if (!ours && Date.now() - Date.parse(state.updatedAt) < STALE_CLAIM_MS) return 'done';
+    const claimed = await this.states.move(current, { ...state, claimedBy: claimant });
+    if (claimed === undefined) return 'conflict';
+    log.warn('Finishing a report whose aggregator stopped half-way.', { status: state.report!.status });
+    await this.announce(analysis, state.report!, { state, version: claimed }, log);
+    return 'done';
+  }
+
+  /** Writes and announces a claimed report, marks the analysis `announced` (from `claimed`) and cleans up. */
+  private async announce(analysis: AnalysisId, report: VideoReport, claimed: VersionedState, log: Logger): Promise<void> {
+    await this.publishReport(report, analysis, log);
+    await this.states.move(claimed, { ...analysis, status: 'announced' });
+    await this.cleanUp(analysis);
+  }
+
+  /** Empties the work area of a reported analysis and takes it off the open index. */
+  private async cleanUp(analysis: AnalysisId): Promise<void> {
     this.rememberFinished(analysisKey(analysis));
     await this.emptyWorkArea(analysis);
     await this.states.markClosed(analysis);

@@ -4,9 +4,12 @@
  *
  *   (absent) ──▶ collecting ──▶ reported (the report is stored here) ──▶ announced
  *
+ * While `collecting`, the state also holds the parts received so far (the face summary,
+ * each detector's scores): one object per analysis, read once and written once per message.
  * Each move is a compare-and-swap on the state object (S3 `If-Match` / `If-None-Match`,
- * or the in-memory equivalent): of two replicas racing to report the same analysis, one
- * wins and the other sees `reported`. A replica that dies after winning leaves the report
+ * or the in-memory equivalent): of two replicas adding parts at once, the second reads
+ * the state again and adds its part to the first's; of two racing to report the same
+ * analysis, one wins and the other sees `reported`. A replica that dies after winning leaves the report
  * in the state, and whoever next looks finishes writing and announcing it.
  *
  * Keys: the state lives at `aggregator/analyses/<videoId>/<correlationId>.json`, outside
@@ -17,13 +20,13 @@
  */
 import { analysisStateKey, safeKeySegment, type Storage, type VersionedStorage } from '../common';
 import type { VideoReport } from './report';
-import type { AnalysisId } from './video-parts';
+import type { AnalysisId, StoredParts } from './video-parts';
 
 /** Where an analysis stands. */
 export type AnalysisStatus = 'collecting' | 'reported' | 'announced';
 
 /** The stored state of one analysis. */
-export interface AnalysisState {
+export interface AnalysisState extends StoredParts {
   status: AnalysisStatus;
   videoId: string;
   correlationId: string;

@@ -17,12 +17,16 @@ import {
   type StageName,
   type Storage,
   type Subscription,
+  type VersionedStorage,
   type VideoSource,
 } from '../common';
-import { VideoPartsStore } from './video-parts';
+import { AnalysisStateStore } from './analysis-state';
+import { readLegacyParts } from './video-parts';
 
 export interface DeadLetterReporterDeps extends StageDeps {
-  /** The work area, where the aggregator keeps each video's source once its faces are known. */
+  /** Where the aggregator keeps each analysis's state, with the video's source once its faces are known. */
+  state: Storage & VersionedStorage;
+  /** The work area, where aggregators before 2026-12 kept the face summary. */
   work: Storage;
 }
 
@@ -32,11 +36,11 @@ class SourceNotYetKnownError extends Error {
 }
 
 export class DeadLetterReporter {
-  private readonly parts: VideoPartsStore;
+  private readonly states: AnalysisStateStore;
   private subscription: Subscription | undefined;
 
   constructor(private readonly deps: DeadLetterReporterDeps) {
-    this.parts = new VideoPartsStore(deps.work);
+    this.states = new AnalysisStateStore(deps.state);
   }
 
   async start(): Promise<void> {
@@ -66,7 +70,9 @@ export class DeadLetterReporter {
 
   private async sourceOf(envelope: AnyEnvelope): Promise<VideoSource | undefined> {
     if ('source' in envelope.payload) return envelope.payload.source;
-    return (await this.parts.load(envelope)).faces?.value.payload.source;
+    const { state } = await this.states.read(envelope);
+    const faces = state.faces ?? (await readLegacyParts(this.deps.work, envelope)).faces;
+    return faces?.value.payload.source;
   }
 }
 

@@ -1,11 +1,16 @@
 /**
- * What the aggregator has received about a video, kept in the work area
- * (`work/<videoId>/<correlationId>/aggregator/…`) before the message is acknowledged, so that a restart
- * or another aggregator instance can finish the report.
+ * What the aggregator has received about an analysis: the face summary and each detector's
+ * scores. They are kept in the analysis's state object (`analysis-state.ts`), written before
+ * the message is acknowledged, so that a restart or another aggregator replica can finish
+ * the report.
+ *
+ * Aggregators before 2026-12 kept them as objects of their own in the work area
+ * (`work/<videoId>/<correlationId>/aggregator/…`); {@link readLegacyParts} reads those, so
+ * that analyses in flight during an upgrade are still reported.
  */
 import { ObjectNotFoundError, workPrefix, type Envelope, type Storage, type VideoScoresPayload } from '../common';
 
-/** A part as stored: the message and when it arrived. */
+/** A part as stored: the message and when it first arrived. */
 export interface StoredPart<T> {
   receivedAt: string;
   correlationId: string;
@@ -17,57 +22,62 @@ export interface VideoParts {
   scores: Map<string, StoredPart<VideoScoresPayload>>;
 }
 
-const facesKey = (videoId: string, correlationId: string) => `${workPrefix(videoId, correlationId)}aggregator/faces.json`;
-const scoresPrefix = (videoId: string, correlationId: string) => `${workPrefix(videoId, correlationId)}aggregator/scores/`;
-
 /** One analysis of one video. */
 export interface AnalysisId {
   videoId: string;
   correlationId: string;
 }
 
-/** Reads and writes a video's parts. */
-export class VideoPartsStore {
-  constructor(private readonly work: Storage) {}
+/** Parts as they are stored in an analysis's state. */
+export interface StoredParts {
+  faces?: StoredPart<Envelope<'video.faces'>>;
+  scores?: Record<string, StoredPart<VideoScoresPayload>>;
+}
 
-  async putFaces(envelope: Envelope<'video.faces'>): Promise<void> {
-    await this.put(facesKey(envelope.videoId, envelope.correlationId), envelope.correlationId, envelope);
+/** The parts of a stored state, as a {@link VideoParts}. */
+export function partsOf(stored: StoredParts): VideoParts {
+  return { faces: stored.faces, scores: new Map(Object.entries(stored.scores ?? {})) };
+}
+
+/**
+ * `stored` with the part `envelope` carries; undefined when it is there already (a message
+ * delivered again keeps the first arrival's time, which the partial-report timeout counts from).
+ */
+export function withPart(stored: StoredParts, envelope: Envelope<'video.faces'> | Envelope<'video.scores'>): StoredParts | undefined {
+  const receivedAt = new Date().toISOString();
+  if (envelope.type === 'video.faces') {
+    if (stored.faces) return undefined;
+    return { ...stored, faces: { receivedAt, correlationId: envelope.correlationId, value: envelope } };
   }
+  const { detector } = envelope.payload;
+  if (stored.scores?.[detector]) return undefined;
+  return { ...stored, scores: { ...stored.scores, [detector]: { receivedAt, correlationId: envelope.correlationId, value: envelope.payload } } };
+}
 
-  async putScores(envelope: Envelope<'video.scores'>): Promise<void> {
-    await this.put(`${scoresPrefix(envelope.videoId, envelope.correlationId)}${envelope.payload.detector}.json`, envelope.correlationId, envelope.payload);
+/** `current` with the parts of `legacy` it lacks. */
+export function mergeParts(current: VideoParts, legacy: VideoParts): VideoParts {
+  return { faces: current.faces ?? legacy.faces, scores: new Map([...legacy.scores, ...current.scores]) };
+}
+
+const legacyFacesKey = ({ videoId, correlationId }: AnalysisId) => `${workPrefix(videoId, correlationId)}aggregator/faces.json`;
+const legacyScoresPrefix = ({ videoId, correlationId }: AnalysisId) => `${workPrefix(videoId, correlationId)}aggregator/scores/`;
+
+/** The parts an aggregator from before 2026-12 wrote to the work area (none when there are none). */
+export async function readLegacyParts(work: Storage, analysis: AnalysisId): Promise<VideoParts> {
+  const faces = await readPart<Envelope<'video.faces'>>(work, legacyFacesKey(analysis));
+  const scores = new Map<string, StoredPart<VideoScoresPayload>>();
+  for await (const object of work.list(legacyScoresPrefix(analysis))) {
+    const part = await readPart<VideoScoresPayload>(work, object.key);
+    if (part) scores.set(part.value.detector, part);
   }
+  return { faces, scores };
+}
 
-  async load({ videoId, correlationId }: AnalysisId): Promise<VideoParts> {
-    const faces = await this.read<Envelope<'video.faces'>>(facesKey(videoId, correlationId));
-    const scores = new Map<string, StoredPart<VideoScoresPayload>>();
-    for await (const object of this.work.list(scoresPrefix(videoId, correlationId))) {
-      const part = await this.read<VideoScoresPayload>(object.key);
-      if (part) scores.set(part.value.detector, part);
-    }
-    return { faces, scores };
-  }
-
-  /** Every analysis whose face summary is in the work area. */
-  async *analyses(): AsyncIterable<AnalysisId> {
-    for await (const object of this.work.list('work/')) {
-      if (!object.key.endsWith('/aggregator/faces.json')) continue;
-      const part = await this.read<Envelope<'video.faces'>>(object.key);
-      if (part) yield { videoId: part.value.videoId, correlationId: part.correlationId };
-    }
-  }
-
-  private async put(key: string, correlationId: string, value: unknown): Promise<void> {
-    const part: StoredPart<unknown> = { receivedAt: new Date().toISOString(), correlationId, value };
-    await this.work.put(key, Buffer.from(JSON.stringify(part)));
-  }
-
-  private async read<T>(key: string): Promise<StoredPart<T> | undefined> {
-    try {
-      return JSON.parse((await this.work.get(key)).toString()) as StoredPart<T>;
-    } catch (error) {
-      if (error instanceof ObjectNotFoundError) return undefined;
-      throw error;
-    }
+async function readPart<T>(work: Storage, key: string): Promise<StoredPart<T> | undefined> {
+  try {
+    return JSON.parse((await work.get(key)).toString()) as StoredPart<T>;
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
   }
 }

@@ -106,7 +106,9 @@ export class EmbeddedPipeline {
     const cropSpecs = new Map(models.detectors.map((d) => [d.name, cropSpecOf(config, d.manifest)]));
     const settings = reportSettingsOf(config, manifests);
 
-    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work, state: new MemoryStorage() }, settings, {
+    // The aggregator's analysis states (with the parts received so far), shared with the dead-letter reporter.
+    const state = new MemoryStorage();
+    const aggregator = new AggregatorStage({ ...stageDeps, reports: this.deps.reports, reportPrefix: '', work: this.work, state }, settings, {
       prefetch: 64,
       partialReportTimeoutMs: 0,
       sweepIntervalMs: 0,
@@ -171,7 +173,7 @@ export class EmbeddedPipeline {
         retryPolicy: DEFAULT_RETRY_POLICY,
       }),
     );
-    const deadLetters = new DeadLetterReporter({ ...stageDeps, work: this.work });
+    const deadLetters = new DeadLetterReporter({ ...stageDeps, state, work: this.work });
     await deadLetters.start();
     this.stages.push(deadLetters);
     // What the aggregator gives up has no report to end in: the scan stops with the reason.

@@ -259,7 +259,7 @@ export async function startAggregator(ctx: WorkerContext): Promise<Started> {
       deadlineMs: config.stageDeadlineMs,
     },
   );
-  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, dependencies, work: bucket });
+  const deadLetters = new DeadLetterReporter({ transport, logger, metrics, dependencies, state: bucket, work: bucket });
   await aggregator.start();
   await deadLetters.start();
   return { consumers: [deadLetters, aggregator], resources: [] };
