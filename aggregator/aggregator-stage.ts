@@ -163,7 +163,7 @@ export class AggregatorStage {
       if (!parts.faces) parts = mergeParts(parts, await readLegacyParts(this.deps.work, analysis));
       if (!parts.faces || now - Date.parse(parts.faces.receivedAt) < this.options.partialReportTimeoutMs) return;
       const missing = expectedDetectors(parts.faces.value.payload).filter((d) => !parts.scores.has(d));
-      if (missing.length > 0) log.warn('Writing a partial report.', { videoId: analysis.videoId, missingDetectors: missing });
+      if (missing.length > 0) videoLog.warn('Writing a partial report.', { missingDetectors: missing });
       if ((await this.claim(analysis, current, this.buildReport(parts, missing), videoLog, this.sweepClaimant)) === 'done') return;
     }
   }
@@ -171,7 +171,9 @@ export class AggregatorStage {
   private async handle(envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<void> {
     const analysis: AnalysisId = { videoId: envelope.videoId, correlationId: envelope.correlationId };
     if (this.finished.has(analysisKey(analysis))) {
-      await this.ignoreLate(analysis, envelope, log);
+      // A late duplicate (a job delivered again) may have written crops again: clean up again.
+      log.debug('Ignoring a message about a reported analysis.', { type: envelope.type });
+      await this.emptyWorkArea(analysis);
       return;
     }
     while ((await this.record(analysis, await this.states.read(analysis), envelope, log)) === 'conflict') {
@@ -185,32 +187,20 @@ export class AggregatorStage {
    * state. 'conflict' when another aggregator changed the state since it was read.
    */
   private async record(analysis: AnalysisId, current: VersionedState, envelope: Extract<AnyEnvelope, { type: AggregatorInput }>, log: Logger): Promise<Outcome> {
-    switch (current.state.status) {
-      case 'announced':
-        this.rememberFinished(analysisKey(analysis));
-        await this.ignoreLate(analysis, envelope, log);
-        return 'done';
-      case 'reported':
-        return this.finishReported(analysis, current, log, envelope.id);
-    }
+    // Reported already (a late duplicate, or a claim to finish) or not: as the sweep decides.
+    if (current.state.status !== 'collecting') return this.finishReported(analysis, current, log, envelope.id);
     if (envelope.type === 'video.failed') return this.claim(analysis, current, buildFailedReport(envelope, this.settings), log, envelope.id);
-    const next = withPart(current.state, envelope) ?? current.state;
-    const parts = partsOf(next);
+    const next = withPart(current.state, envelope);
+    const parts = partsOf(next ?? current.state);
     const faces = parts.faces?.value;
     if (faces && expectedDetectors(faces.payload).every((d) => parts.scores.has(d))) {
       return this.claim(analysis, current, this.buildReport(parts, []), log, envelope.id);
     }
-    if (next !== current.state && (await this.states.move(current, { ...next, ...analysis, status: 'collecting' })) === undefined) return 'conflict';
+    if (next !== undefined && (await this.states.move(current, next)) === undefined) return 'conflict';
     // Listed as open (for the partial-report sweep) once its faces are known; again when the
     // message comes again, in case the first delivery stopped between the two writes.
     if (envelope.type === 'video.faces') await this.states.markOpen(analysis);
     return 'done';
-  }
-
-  /** A message about an analysis already reported: a late duplicate (a job delivered again) may have written crops again, so clean up again. */
-  private async ignoreLate(analysis: AnalysisId, envelope: AnyEnvelope, log: Logger): Promise<void> {
-    log.debug('Ignoring a message about a reported analysis.', { type: envelope.type });
-    await this.emptyWorkArea(analysis);
   }
 
   private buildReport(parts: VideoParts, missingDetectors: string[]): VideoReport {
@@ -236,7 +226,8 @@ export class AggregatorStage {
   }
 
   /**
-   * An analysis whose state is `reported` or `announced`. A claim that is ours (a retry of
+   * An analysis whose state is `reported` or `announced`. An announced one is cleaned up
+   * again (a late duplicate may have written crops again). A claim that is ours (a retry of
    * the message, or this replica's next sweep) goes on at once; someone else's is left to
    * them unless it is older than `STALE_CLAIM_MS` (their aggregator died), when it is taken
    * over, by conditional write again, and finished from the stored report.

@@ -43,7 +43,7 @@ export function partsOf(stored: StoredParts): VideoParts {
  * `stored` with the part `envelope` carries; undefined when it is there already (a message
  * delivered again keeps the first arrival's time, which the partial-report timeout counts from).
  */
-export function withPart(stored: StoredParts, envelope: Envelope<'video.faces'> | Envelope<'video.scores'>): StoredParts | undefined {
+export function withPart<T extends StoredParts>(stored: T, envelope: Envelope<'video.faces'> | Envelope<'video.scores'>): T | undefined {
   const receivedAt = new Date().toISOString();
   if (envelope.type === 'video.faces') {
     if (stored.faces) return undefined;
