@@ -10,6 +10,8 @@ export class ChildToolProcess extends EventEmitter implements ToolProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly extraOutputs: readonly Readable[];
+  /** Pipes of a ChildProcess are read only as streams. */
+  readonly directOutputs: ReadonlySet<number> = new Set();
 
   private constructor(private readonly child: ChildProcess, extraOutputs: number) {
     super();

@@ -68,14 +68,15 @@ export async function* extractClips(
     '-frames:v', String(total),
     '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
   ];
-  const child = spawnTool(executable, args, 0, options.ffmpegPaths?.launcher);
+  const queue = new FrameQueue(width * height * 3);
+  const child = spawnTool(executable, args, 0, options.ffmpegPaths?.launcher, new Map([[1, queue.directReader]]));
   const exited = waitForExit(child, executable);
   exited.catch(() => undefined);
   const stderr = new StderrTail();
   forEachLine(child.stderr, (line) => stderr.push(line));
   const onAbort = (): void => killTool(child);
   signal?.addEventListener('abort', onAbort, { once: true });
-  const queue = new FrameQueue(child.stdout, width * height * 3);
+  queue.readFrom(child.stdout, child.directOutputs.has(1));
   let produced = 0;
   try {
     for (const [clip, window] of windows.entries()) {

@@ -193,7 +193,12 @@ async function* decodeFrames(
 
   const selection = sparse ? { skipNonReference: true, filter: timeSelectFilter(sampleTimes(probe.durationSeconds, wanted)) } : { skipNonReference: false, filter: selectFilter(indices) };
   const launcher = options.ffmpegPaths?.launcher;
-  const child = spawnTool(executable, ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs), outputs.length - 1, launcher);
+  const queues = outputs.map((output) => new FrameQueue(outputBytes(output), options.allocate));
+  // Output i is written to pipe:1 (i = 0), else pipe:(i + 2): see ffmpegArgs.
+  const fds = outputs.map((_, i) => (i === 0 ? 1 : i + 2));
+  const directReaders = new Map(queues.map((queue, i) => [fds[i]!, queue.directReader]));
+  const args = ffmpegArgs(filePath, probe, selection, indices.length, options.limits, options.decoderThreads ?? 0, options.hwaccel, outputs);
+  const child = spawnTool(executable, args, outputs.length - 1, launcher, directReaders);
   const exited = waitForExit(child, executable);
   // Awaited after the output is read; this only keeps an early return from leaving it unhandled.
   exited.catch(() => undefined);
@@ -205,7 +210,7 @@ async function* decodeFrames(
   signal?.addEventListener('abort', onAbort, { once: true });
 
   const streams = [child.stdout, ...child.extraOutputs];
-  const queues = outputs.map((output, i) => new FrameQueue(streams[i]!, outputBytes(output), options.allocate));
+  queues.forEach((queue, i) => queue.readFrom(streams[i]!, child.directOutputs.has(fds[i]!)));
   let produced = 0;
   try {
     while (produced < indices.length) {

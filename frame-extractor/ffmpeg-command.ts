@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 
 import { ChildToolProcess } from './child-tool-process';
-import type { ToolLauncher, ToolProcess } from './tool-process';
+import type { DirectReader, ToolLauncher, ToolProcess } from './tool-process';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
@@ -51,10 +51,11 @@ export function safeInputArgs(filePath: string, limits: VideoLimits): string[] {
  * `killTool` ends whatever it started too (a wrapper script's children): through `launcher`
  * when given, else from this process. A missing executable surfaces as a FFMPEG_NOT_FOUND
  * from {@link waitForExit}. `extraPipes` more output pipes are opened as fd 3, 4, ...
- * (ffmpeg's `pipe:3`).
+ * (ffmpeg's `pipe:3`); the outputs in `directReaders` go to their reader where the launcher
+ * can do that (the tool's `directOutputs`).
  */
-export function spawnTool(executable: string, args: string[], extraPipes = 0, launcher?: ToolLauncher): ToolProcess {
-  return launcher !== undefined ? launcher.launch(executable, args, extraPipes) : ChildToolProcess.spawn(executable, args, extraPipes);
+export function spawnTool(executable: string, args: string[], extraPipes = 0, launcher?: ToolLauncher, directReaders?: ReadonlyMap<number, DirectReader>): ToolProcess {
+  return launcher !== undefined ? launcher.launch(executable, args, extraPipes, directReaders) : ChildToolProcess.spawn(executable, args, extraPipes);
 }
 
 /** How a tool process ended. */

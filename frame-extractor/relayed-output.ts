@@ -1,30 +1,34 @@
 /**
  * One output of a tool started by the tool launcher's helper, as a Readable: the bytes of the
- * connection the helper made for it (and handed to the tool), after its header line. Reading
- * pauses the connection while the consumer is behind, so that the tool blocks instead of
- * memory growing.
+ * connection this process made for it, which the helper handed to the tool. Reading pauses
+ * the connection while the consumer is behind, so that the tool blocks instead of memory
+ * growing. A direct output's bytes go to its {@link DirectReader} instead: its Readable
+ * only ends.
  */
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 
 export class RelayedOutput extends Readable {
   private socket: Socket | undefined;
+  private direct = false;
   private ended = false;
 
-  /** Feeds the output from `socket`, whose first bytes after the header are `head`. */
-  attach(socket: Socket, head: Buffer): void {
+  /** Feeds the output from `socket`, or only ends with it when its reads go to a direct reader. */
+  attach(socket: Socket, direct: boolean): void {
     if (this.socket !== undefined || this.ended || this.destroyed) {
       socket.destroy();
       return;
     }
     this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      if (!this.deliver(chunk)) socket.pause();
-    });
+    this.direct = direct;
+    if (!direct) {
+      socket.on('data', (chunk: Buffer) => {
+        if (!this.deliver(chunk)) socket.pause();
+      });
+    }
     // A connection that breaks only ends the output: the tool's exit status tells what went wrong.
     socket.once('end', () => this.end());
     socket.once('close', () => this.end());
-    if (head.length === 0 || this.deliver(head)) socket.resume();
   }
 
   /** Ends an output whose connection never came (the tool could not start, or the helper failed). */
@@ -33,7 +37,8 @@ export class RelayedOutput extends Readable {
   }
 
   override _read(): void {
-    this.socket?.resume();
+    // A direct reader pauses and resumes the connection itself.
+    if (!this.direct) this.socket?.resume();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {

@@ -8,6 +8,7 @@ import { sharedDir } from '../test/video-fixtures';
 import { ChildToolProcess } from './child-tool-process';
 import { DEFAULT_FFMPEG_PATHS, DEFAULT_VIDEO_LIMITS, extractClips, extractFramesForDetection, probeVideo, type DetectionFrame } from './index';
 import { forEachLine, spawnTool, waitForExit, type ToolExit } from './ffmpeg-command';
+import { FrameQueue } from './frame-queue';
 import { HelperToolLauncher, ToolLauncherError } from './tool-launcher';
 import type { ToolProcess } from './tool-process';
 import { isVideoError } from './video-error';
@@ -41,6 +42,17 @@ async function run(tool: ToolProcess, executable: string): Promise<{ exit: ToolE
   forEachLine(tool.stderr, (line) => stderrLines.push(line));
   const [stdout, ...extra] = await Promise.all([readAll(tool.stdout), ...tool.extraOutputs.map(readAll)]);
   return { exit: await exited, stdout: stdout!, stderrLines, extra };
+}
+
+/** Every frame of a queue, read as `tool`'s output `fd`, each handed out after `delayMs`. */
+async function readFrames(tool: ToolProcess, fd: number, queue: FrameQueue, delayMs = 0): Promise<Buffer[]> {
+  queue.readFrom(fd === 1 ? tool.stdout : tool.extraOutputs[fd - 3]!, tool.directOutputs.has(fd));
+  const frames: Buffer[] = [];
+  for (let frame = await queue.next(); frame !== undefined; frame = await queue.next()) {
+    frames.push(frame);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  }
+  return frames;
 }
 
 /** Whether a process is gone (or a zombie nobody has reaped yet: it runs no more). */
@@ -106,6 +118,18 @@ describe('HelperToolLauncher', () => {
           stderr: [`warn ${i}`, `last ${i}`],
           exit: { code: i % 7, signal: null },
         });
+      } else if (i % 6 === 2) {
+        // Frames read straight into the queues' buffers, from stdout and fd 3.
+        const frames = 1 + (i % 20);
+        const rgb = new FrameQueue(FRAME_BYTES);
+        const gray = new FrameQueue(WIDTH * HEIGHT);
+        const tool = launcher.launch('ffmpeg', testPatternArgs(frames, true), 1, new Map([[1, rgb.directReader], [3, gray.directReader]]));
+        expect([...tool.directOutputs]).toEqual([1, 3]);
+        const exited = waitForExit(tool, 'ffmpeg');
+        const [rgbFrames, grayFrames] = await Promise.all([readFrames(tool, 1, rgb), readFrames(tool, 3, gray)]);
+        expect({ i, exit: await exited }).toEqual({ i, exit: { code: 0, signal: null } });
+        expect(Buffer.concat(rgbFrames!).equals(reference.subarray(0, frames * FRAME_BYTES))).toBe(true);
+        expect(Buffer.concat(grayFrames!).equals(referenceGray.subarray(0, frames * WIDTH * HEIGHT))).toBe(true);
       } else {
         const frames = 1 + (i % 20);
         const gray = i % 3 === 1;
@@ -120,6 +144,44 @@ describe('HelperToolLauncher', () => {
       while (next < 300) await check(next++);
     };
     await Promise.all(Array.from({ length: 12 }, worker));
+  });
+
+  it('reads frames into the buffers the queue allocates, and pauses the tool while the queue is full', async () => {
+    const allocated: Buffer[] = [];
+    const allocate = (bytes: number): Buffer => {
+      const buffer = Buffer.alloc(bytes);
+      allocated.push(buffer);
+      return buffer;
+    };
+    const queue = new FrameQueue(FRAME_BYTES, allocate, 2);
+    const tool = launcher.launch('ffmpeg', testPatternArgs(20), 0, new Map([[1, queue.directReader]]));
+    const exited = waitForExit(tool, 'ffmpeg');
+    queue.readFrom(tool.stdout, tool.directOutputs.has(1));
+    const first = await queue.next();
+    // The consumer is behind: reading stops with the queue full, one frame being built.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(allocated.length).toBeLessThanOrEqual(4);
+    const frames = [first!, ...(await readFrames(tool, 1, queue, 5))];
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(Buffer.concat(frames).equals(reference)).toBe(true);
+    // Every frame is a buffer the queue allocated, filled in place.
+    expect(frames.every((frame) => allocated.includes(frame))).toBe(true);
+  });
+
+  it('ends a tool killed before it started: SIGKILL, no output, and the next launches run', async () => {
+    for (let i = 0; i < 20; i += 1) {
+      const queue = new FrameQueue(FRAME_BYTES);
+      const tool = launcher.launch('ffmpeg', testPatternArgs(5), 0, new Map([[1, queue.directReader]]));
+      tool.kill();
+      const exited = waitForExit(tool, 'ffmpeg');
+      const frames = await readFrames(tool, 1, queue);
+      const exit = await exited;
+      // Rarely the tool has already started and written its frames when the kill arrives.
+      if (exit.signal === 'SIGKILL') expect(frames.length).toBeLessThan(5);
+      else expect({ exit, frames: frames.length }).toEqual({ exit: { code: 0, signal: null }, frames: 5 });
+    }
+    const result = await run(launcher.launch('ffmpeg', testPatternArgs(5), 0), 'ffmpeg');
+    expect(result.stdout.equals(reference.subarray(0, 5 * FRAME_BYTES))).toBe(true);
   });
 
   it('reports a missing executable as FFMPEG_NOT_FOUND, through spawnTool as well', async () => {

@@ -3,11 +3,13 @@
  * (Firecracker) every page a process writes after it fork()s faults again: a scan process
  * holding hundreds of MB of frame buffers paid about 1 CPU-s per video for the two spawns
  * (README, issue 11). The helper forks instead. Each of a tool's outputs is a Unix-socket
- * connection of its own from the helper to this process, which the helper hands to the tool
- * as that output: the tool writes straight to this process (an earlier version relayed every
- * byte through the helper, about 0.2 CPU-s per video). The IPC channel carries only control
- * messages (launch, kill, exit status, spawn errors), never a descriptor: passing pipe
- * handles over IPC lost one launch in twenty.
+ * connection of its own from this process to the helper, which hands it to the tool as that
+ * output: the tool writes straight to this process (an earlier version relayed every byte
+ * through the helper, about 0.2 CPU-s per video). This process makes the connections so
+ * that it can read raw frames straight into their buffers (`onread`, a {@link DirectReader}):
+ * reading them as chunks and copying cost about 0.4 CPU-s per 1080p video. The IPC channel
+ * carries only control messages (ready, launch, kill, exit status, spawn errors), never a
+ * descriptor: passing pipe handles over IPC lost one launch in twenty.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -18,7 +20,7 @@ import * as path from 'node:path';
 
 import { RelayedOutput } from './relayed-output';
 import { TOOL_LAUNCHER_SCRIPT } from './tool-launcher-script';
-import type { ToolLauncher, ToolProcess } from './tool-process';
+import type { DirectReader, ToolLauncher, ToolProcess } from './tool-process';
 
 /** Names the helper's socket folder (in the temporary folder), and so the helper's command line. */
 export const TOOL_LAUNCHER_SOCKET_PREFIX = 'deepsift-tool-launcher-';
@@ -44,13 +46,23 @@ export class ToolLauncherError extends Error {
 }
 
 type HelperMessage =
+  | { type: 'ready' }
   | { type: 'launched'; id: number; pid: number }
   | { type: 'error'; id: number; error: { code?: string; message: string; syscall?: string; path?: string } }
-  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null; relayed: number[] };
+  | { type: 'exit'; id: number; code: number | null; signal: NodeJS.Signals | null };
 
-/** A tool started by the helper process; its outputs arrive over the launcher's socket. */
+/** A running helper process and the socket it listens on. */
+interface Helper {
+  readonly process: ChildProcess;
+  readonly socketPath: string;
+  /** Settles once the helper listens; never, if it dies first (its exit fails its tools). */
+  readonly ready: Promise<void>;
+}
+
+/** A tool started by the helper process; its outputs are connections this process made to the helper. */
 class HelperToolProcess extends EventEmitter implements ToolProcess {
   readonly outputs: Map<number, RelayedOutput>;
+  readonly directOutputs: ReadonlySet<number>;
   pid: number | undefined;
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
@@ -61,14 +73,16 @@ class HelperToolProcess extends EventEmitter implements ToolProcess {
   constructor(
     readonly id: number,
     /** The helper that runs it; undefined for a launch refused by a closed launcher. */
-    readonly helper: ChildProcess | undefined,
+    readonly helper: Helper | undefined,
     extraOutputs: number,
+    private readonly directReaders: ReadonlyMap<number, DirectReader>,
     private readonly onKill: (tool: HelperToolProcess) => void,
     private readonly onClose: (tool: HelperToolProcess) => void,
   ) {
     super();
     const fds = [1, 2, ...Array.from({ length: extraOutputs }, (_, i) => 3 + i)];
     this.outputs = new Map(fds.map((fd) => [fd, new RelayedOutput()]));
+    this.directOutputs = new Set(fds.filter((fd) => directReaders.has(fd)));
     this.openOutputs = fds.length;
     for (const output of this.outputs.values()) {
       let done = false;
@@ -103,25 +117,52 @@ class HelperToolProcess extends EventEmitter implements ToolProcess {
     if (!this.exited) this.onKill(this);
   }
 
-  /** The helper's report of the tool's end; outputs it never connected end now. */
-  exit(code: number | null, signal: NodeJS.Signals | null, relayed: readonly number[]): void {
+  /**
+   * Connects each output to the helper, which starts the tool once all are connected; a
+   * direct output reads into its reader's buffers. `track` learns of every connection.
+   */
+  connect(socketPath: string, track: (socket: net.Socket) => void): void {
+    if (this.exited) return;
+    for (const [fd, output] of this.outputs) {
+      const reader = this.directReaders.get(fd);
+      const onread = reader && { buffer: () => reader.buffer(), callback: (bytes: number) => reader.received(bytes) };
+      const socket = net.connect({ path: socketPath, onread });
+      track(socket);
+      let connected = false;
+      socket.once('connect', () => {
+        connected = true;
+        reader?.connected(() => socket.resume());
+      });
+      socket.on('error', (error) => {
+        socket.destroy();
+        if (connected) return;
+        this.kill();
+        this.fail(new ToolLauncherError(`Cannot connect to the tool launcher's helper process: ${error.message}`));
+      });
+      socket.write(`${this.id} ${fd}\n`);
+      output.attach(socket, reader !== undefined);
+    }
+  }
+
+  /** The helper's report of the tool's end; outputs never connected end now, the others with their connection. */
+  exit(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exited) return;
     this.exitCode = code;
     this.signalCode = signal;
-    this.finish((fd) => !relayed.includes(fd));
+    this.finish();
   }
 
   /** The tool could not be started, or the helper failed: 'error', then 'close' once the outputs end. */
   fail(error: Error): void {
     if (this.exited) return;
     this.emit('error', error);
-    this.finish(() => true);
+    this.finish();
   }
 
-  private finish(endNow: (fd: number) => boolean): void {
+  private finish(): void {
     this.exited = true;
-    for (const [fd, output] of this.outputs) {
-      if (endNow(fd)) output.endWithoutSocket();
+    for (const output of this.outputs.values()) {
+      output.endWithoutSocket();
       // Like ChildProcess: an output nobody reads must not keep 'close' from coming.
       if (output.readableFlowing === null) output.resume();
     }
@@ -146,8 +187,8 @@ export class HelperToolLauncher implements ToolLauncher {
   private readonly launches = new Map<number, HelperToolProcess>();
   private readonly sockets = new Set<net.Socket>();
   private nextId = 1;
-  private helper: ChildProcess | undefined;
-  private server: net.Server | undefined;
+  private helpersStarted = 0;
+  private helper: Helper | undefined;
   private socketDir: string | undefined;
   private closing: Promise<void> | undefined;
   private readonly removeSocketDir = (): void => {
@@ -163,13 +204,16 @@ export class HelperToolLauncher implements ToolLauncher {
 
   /** The helper's pid, while it runs. */
   get helperPid(): number | undefined {
-    return this.helper?.pid;
+    return this.helper?.process.pid;
   }
 
-  launch(executable: string, args: readonly string[], extraOutputs: number): ToolProcess {
+  launch(executable: string, args: readonly string[], extraOutputs: number, directReaders: ReadonlyMap<number, DirectReader> = new Map()): ToolProcess {
     const helper = this.closing === undefined ? this.ensureHelper() : undefined;
     const id = this.nextId++;
-    const tool = new HelperToolProcess(id, helper, extraOutputs, (t) => t.helper && this.send(t.helper, { type: 'kill', id: t.id }), (t) => {
+    const onKill = (t: HelperToolProcess): void => {
+      if (t.helper !== undefined) this.send(t.helper.process, { type: 'kill', id: t.id });
+    };
+    const tool = new HelperToolProcess(id, helper, extraOutputs, directReaders, onKill, (t) => {
       this.launches.delete(t.id);
       this.refreshRef();
     });
@@ -179,7 +223,8 @@ export class HelperToolLauncher implements ToolLauncher {
     }
     this.launches.set(id, tool);
     this.refreshRef();
-    this.send(helper, { type: 'launch', id, executable, args: [...args], fds: tool.fds });
+    this.send(helper.process, { type: 'launch', id, executable, args: [...args], fds: tool.fds });
+    void helper.ready.then(() => tool.connect(helper.socketPath, (socket) => this.track(socket)));
     return tool;
   }
 
@@ -189,10 +234,10 @@ export class HelperToolLauncher implements ToolLauncher {
   }
 
   private async shutDown(): Promise<void> {
-    const helper = this.helper;
+    const helper = this.helper?.process;
     if (helper !== undefined && helper.exitCode === null && helper.signalCode === null) {
       const exited = new Promise<void>((resolve) => helper.once('exit', () => resolve()));
-      // The helper kills its tools' groups and exits; relays this side no longer reads must not hold it.
+      // The helper kills its tools' groups and exits; connections this side no longer reads must not hold it.
       if (helper.connected) helper.disconnect();
       for (const socket of this.sockets) socket.destroy();
       const timer = setTimeout(() => helper.kill('SIGKILL'), HELPER_CLOSE_GRACE_MS);
@@ -200,55 +245,53 @@ export class HelperToolLauncher implements ToolLauncher {
       clearTimeout(timer);
     }
     for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
     this.removeSocketDir();
     process.off('exit', this.removeSocketDir);
   }
 
-  private ensureServer(): string {
+  /** Where the next helper listens: a folder of our own (mode 0700), so that no other user can connect. */
+  private nextSocketPath(): string {
     if (this.socketDir === undefined) {
-      // A folder of our own (mode 0700): no other user can connect and pose as the helper.
       this.socketDir = mkdtempSync(path.join(os.tmpdir(), TOOL_LAUNCHER_SOCKET_PREFIX));
       process.once('exit', this.removeSocketDir);
-      const server = net.createServer((socket) => this.onConnection(socket));
-      server.on('error', () => undefined);
-      // Binding a Unix socket is synchronous: the helper can connect as soon as it is told to.
-      server.listen(path.join(this.socketDir, 'relay.sock'));
-      server.unref();
-      this.server = server;
     }
-    return path.join(this.socketDir, 'relay.sock');
+    this.helpersStarted += 1;
+    return path.join(this.socketDir, `helper-${this.helpersStarted}.sock`);
   }
 
-  private ensureHelper(): ChildProcess {
+  private ensureHelper(): Helper {
     if (this.helper !== undefined) return this.helper;
-    const socketPath = this.ensureServer();
+    const socketPath = this.nextSocketPath();
     // NODE_OPTIONS could load modules (a test runner's hooks) into the helper; it needs none.
     const { NODE_OPTIONS: _ignored, ...env } = process.env;
-    const helper = spawn(process.execPath, [`--max-old-space-size=${HELPER_MAX_OLD_SPACE_MB}`, '-e', TOOL_LAUNCHER_SCRIPT, socketPath], {
+    const child = spawn(process.execPath, [`--max-old-space-size=${HELPER_MAX_OLD_SPACE_MB}`, '-e', TOOL_LAUNCHER_SCRIPT, socketPath], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env,
       windowsHide: true,
     });
-    helper.on('message', (message: HelperMessage) => this.onMessage(message));
-    helper.once('error', () => this.onHelperGone(helper, 'could not be started'));
-    helper.once('exit', (code, signal) => this.onHelperGone(helper, `exited (${signal ?? `status ${code}`})`));
-    helper.unref();
+    let listening!: () => void;
+    const helper: Helper = { process: child, socketPath, ready: new Promise<void>((resolve) => (listening = resolve)) };
+    child.on('message', (message: HelperMessage) => {
+      if (message.type === 'ready') listening();
+      else this.onMessage(message);
+    });
+    child.once('error', () => this.onHelperGone(helper, 'could not be started'));
+    child.once('exit', (code, signal) => this.onHelperGone(helper, `exited (${signal ?? `status ${code}`})`));
+    child.unref();
     this.helper = helper;
     this.refreshRef();
     return helper;
   }
 
-  private onMessage(message: HelperMessage): void {
+  private onMessage(message: Exclude<HelperMessage, { type: 'ready' }>): void {
     const tool = this.launches.get(message.id);
     if (tool === undefined) return;
     if (message.type === 'launched') tool.pid = message.pid;
-    else if (message.type === 'exit') tool.exit(message.code, message.signal, message.relayed);
+    else if (message.type === 'exit') tool.exit(message.code, message.signal);
     else tool.fail(Object.assign(new Error(`spawn ${message.error.path ?? ''} ${message.error.code ?? ''}: ${message.error.message}`), message.error));
   }
 
-  private onHelperGone(helper: ChildProcess, how: string): void {
+  private onHelperGone(helper: Helper, how: string): void {
     if (this.helper === helper) this.helper = undefined;
     for (const tool of this.launches.values()) {
       if (tool.helper !== helper) continue;
@@ -264,26 +307,9 @@ export class HelperToolLauncher implements ToolLauncher {
     }
   }
 
-  private onConnection(socket: net.Socket): void {
+  private track(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let head: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const newline = head.indexOf(10);
-      if (newline < 0) {
-        if (head.length > 64) socket.destroy();
-        return;
-      }
-      socket.off('data', onData);
-      socket.pause();
-      const [id, fd] = head.subarray(0, newline).toString('latin1').split(' ').map(Number);
-      const output = this.launches.get(id ?? NaN)?.outputs.get(fd ?? NaN);
-      if (output === undefined) socket.destroy();
-      else output.attach(socket, head.subarray(newline + 1));
-    };
-    socket.on('data', onData);
   }
 
   private send(helper: ChildProcess, message: object): void {
@@ -296,7 +322,7 @@ export class HelperToolLauncher implements ToolLauncher {
 
   /** The IPC channel keeps this process alive only while tools run. */
   private refreshRef(): void {
-    const channel = this.helper?.channel;
+    const channel = this.helper?.process.channel;
     if (channel === undefined || channel === null) return;
     if (this.launches.size > 0) channel.ref();
     else channel.unref();
