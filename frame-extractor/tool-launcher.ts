@@ -7,7 +7,7 @@
  * output: the tool writes straight to this process (an earlier version relayed every byte
  * through the helper, about 0.2 CPU-s per video). This process makes the connections so
  * that it can read raw frames straight into their buffers (`onread`, a {@link DirectReader}):
- * reading them as chunks and copying cost about 0.4 CPU-s per 1080p video. The IPC channel
+ * reading them as chunks and copying cost 0.1–0.17 CPU-s more per 1080p video. The IPC channel
  * carries only control messages (ready, launch, kill, exit status, spawn errors), never a
  * descriptor: passing pipe handles over IPC lost one launch in twenty.
  */

@@ -36,8 +36,8 @@ export interface ToolProcess extends EventEmitter {
 
 /**
  * Takes one of a tool's outputs straight into buffers of its own: the bytes are read from
- * the socket into them, with no chunk allocated and no copy (for raw frames, about 0.4 CPU-s
- * per 1080p video; README, issue 11).
+ * the socket into them, with no chunk allocated and no copy (for raw frames, 0.1–0.17 CPU-s
+ * less per 1080p video; README, issue 11).
  */
 export interface DirectReader {
   /** Where the next bytes go (asked for again after every read). */
