@@ -228,6 +228,24 @@ describe('HelperToolLauncher', () => {
     expect(launcher.helperPid).not.toBe(helperPid);
   });
 
+  it('ends the frames read directly when the helper is SIGKILLed, with the paused queue full', async () => {
+    const queue = new FrameQueue(FRAME_BYTES, undefined, 2);
+    const tool = launcher.launch('ffmpeg', testPatternArgs(undefined), 0, new Map([[1, queue.directReader]]));
+    const exited = waitForExit(tool, 'ffmpeg');
+    queue.readFrom(tool.stdout, tool.directOutputs.has(1));
+    await queue.next();
+    // The consumer stops: reading is paused with the queue full when the helper dies.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const toolPid = tool.pid!;
+    process.kill(launcher.helperPid!, 'SIGKILL');
+    expect(await exited.catch((e: unknown) => e)).toBeInstanceOf(ToolLauncherError);
+    expect(await waitUntil(() => isGone(toolPid))).toBe(true);
+    // The whole frames ffmpeg wrote before it died come out, then the end: no consumer waits for ever.
+    const sizes = new Set<number>();
+    for (let frame = await queue.next(); frame !== undefined; frame = await queue.next()) sizes.add(frame.length);
+    expect([...sizes]).toEqual([FRAME_BYTES]);
+  });
+
   it('gives the sample video the same probe, frames (two outputs) and clips as spawning directly', async () => {
     const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
     const limits = DEFAULT_VIDEO_LIMITS;
