@@ -59,6 +59,12 @@ export class DeadLetterReporter {
     const queue = delivery.deadLetterQueue ?? '';
     log.error('A stage gave up a message.', { queue, type: envelope.type, reason });
     const source = await this.sourceOf(envelope);
+    if (source === 'reported') {
+      // Its report is written (a partial one, say): the aggregator would ignore the failure, and
+      // the source is no longer kept. Waiting for it would only retry in vain.
+      log.warn('The analysis is already reported; the failure is only logged.', { queue, reason });
+      return;
+    }
     if (!source) throw new SourceNotYetKnownError(`the source of video ${envelope.videoId} is not known yet`);
     const [code, ...rest] = reason.split(': ');
     await publishVideoFailure(this.deps.transport, { videoId: envelope.videoId, correlationId: envelope.correlationId, source }, {
@@ -68,9 +74,11 @@ export class DeadLetterReporter {
     });
   }
 
-  private async sourceOf(envelope: AnyEnvelope): Promise<VideoSource | undefined> {
+  /** The video's source: from the message, or from the face summary the aggregator recorded. */
+  private async sourceOf(envelope: AnyEnvelope): Promise<VideoSource | 'reported' | undefined> {
     if ('source' in envelope.payload) return envelope.payload.source;
     const { state } = await this.states.read(envelope);
+    if (state.status !== 'collecting') return 'reported';
     const faces = state.faces ?? (await readLegacyParts(this.deps.work, envelope)).faces;
     return faces?.value.payload.source;
   }
