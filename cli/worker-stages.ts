@@ -168,8 +168,8 @@ export async function startFaceCropper(ctx: WorkerContext): Promise<Started> {
       cropSpecs: new Map([...manifests.values()].map((m) => [m.name, cropSpecOf(config, m)])),
       concurrency: 1,
       deadlineMs: config.stageDeadlineMs,
-      // Crops cross the bucket to the detector workers: by default lossless WebP, 2.8× smaller than raw.
-      cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'webp',
+      // Crops cross the bucket to the detector workers: by default lossless, 5.6× smaller than raw from YUV frames (2.8× as RGB WebP).
+      cropEncoding: config.cropEncoding === 'raw' ? 'rgb24' : 'lossless',
       faceBatchSize: faceBatchSizeOf(config, detector),
       ...(landmarks ? { temporal: temporalClipOptions(config, kinds.temporal, landmarks, ctx.toolLauncher) } : {}),
     },

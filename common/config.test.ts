@@ -8,6 +8,9 @@ describe('resolveConfig', () => {
     expect(resolveConfig({ DEEPSIFT_FRAMES_PER_VIDEO: '8' }).framesPerVideo).toBe(8);
     expect(resolveConfig({ DEEPSIFT_FRAMES_PER_VIDEO: '8' }, { frames: '4' }).framesPerVideo).toBe(4);
     expect(resolveConfig({ DEEPSIFT_DETECTORS: 'meso4-df, meso4-f2f' }).detectors).toEqual(['meso4-df', 'meso4-f2f']);
+    // Deployments configured before crops from YUV frames were stored as planes still start.
+    expect(resolveConfig({ DEEPSIFT_CROP_ENCODING: 'webp' }).cropEncoding).toBe('lossless');
+    expect(resolveConfig({}).cropEncoding).toBe('lossless');
   });
 
   it('fails fast naming the variable or flag', () => {

@@ -52,12 +52,13 @@ export interface VideoInfo {
  * A reference to pixels in the work storage (claim check): raw RGB (`rgb24`, width ×
  * height × 3 bytes) or an encoded image (`jpeg`, `png`: frames that cross the bucket
  * between a frame extractor and a face cropper running apart; `webp`: lossless face crops
- * in a crop pack, see `common/packed-crop.ts`).
+ * in a crop pack; `yuv420p-med`: a crop pack's lossless face crop kept as its YUV 4:2:0
+ * planes, predicted and Huffman-coded; see `common/packed-crop.ts`).
  */
 export interface BlobRef {
   key: string;
   /** `yuv420p`: planar Y, then U and V at half width and height (rounded up), as ffmpeg writes it. */
-  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png' | 'webp';
+  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png' | 'webp' | 'yuv420p-med';
   width: number;
   height: number;
   /**

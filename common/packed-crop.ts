@@ -2,27 +2,52 @@
  * How face crops are stored in a crop pack (one object per crop format and analysis, see
  * `face-cropper/crop-packs.ts`): each crop's `BlobRef` says its encoding and where it starts.
  *
- * - `webp`: lossless WebP (effort 0, quality 25), one RIFF file after the other; each file carries its own
- *   length, so the offset is enough. 2.8× smaller than raw on the sample video's crops
- *   (69 KiB per 256×256 crop instead of 192 KiB) for ~6 ms to encode and ~3.5 ms to decode;
- *   lossless PNG was 2.1× for 11 ms; WebP effort 1 saves 8 % more for 7× the time.
+ * - `yuv420p-med`: a crop cut from a YUV 4:2:0 frame (`cropPlanesFromYuv`), kept as its
+ *   planes: each sample's difference to JPEG-LS's median edge predictor, Huffman-coded by
+ *   zlib (see `encodeYuvPlanes`). The detector converts the planes to RGB exactly as `scan`
+ *   does. On the sample video 35 KiB per 256×256 crop, ~1.5 ms to encode and ~1.2 ms to
+ *   decode (PNG of the same planes: 57 KiB, 6 and 3 ms; WebP effort 1: 34 KiB, 20 and 5 ms).
+ * - `webp`: an RGB crop (from a frame that is not kept as YUV) as lossless WebP (effort 0,
+ *   quality 25), one RIFF file after the other; each file carries its own length, so the
+ *   offset is enough. 70 KiB per 256×256 crop instead of 192 KiB, ~4 ms to encode and
+ *   ~3.5 ms to decode.
  * - `rgb24`: raw RGB, `width × height × 3` bytes (packs kept in memory, and packs written
  *   before crops were encoded).
  *
- * Kept out of the `common` barrel: it loads sharp.
+ * README "What crosses S3" has the encodings measured against each other. Kept out of the
+ * `common` barrel: it loads sharp.
  */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
+import { yuv420ToRgb } from '../face-cropper/yuv-to-rgb';
 import type { BlobRef } from './messages';
-import type { RawImage } from './raw-image';
+import { yuv420Bytes, type RawImage, type Yuv420Image } from './raw-image';
 
-/** How crops are encoded in a pack. */
-export type CropEncoding = 'rgb24' | 'webp';
+/** How crops are stored in a pack: raw RGB, or lossless (predicted and Huffman-coded planes for YUV crops, WebP for RGB ones). */
+export type CropEncoding = 'rgb24' | 'lossless';
 
-/** The bytes of `crop` as a pack stores them. */
-export async function encodePackedCrop(crop: RawImage, encoding: CropEncoding): Promise<Buffer> {
-  if (encoding === 'rgb24') return crop.data;
+/** A crop as the face cropper hands it over: RGB, or the YUV 4:2:0 planes of a crop cut from a YUV frame. */
+export type CropPixels = RawImage | Yuv420Image;
+
+/** The formats a crop may have in a pack. */
+export type PackedCropFormat = Extract<BlobRef['format'], 'rgb24' | 'webp' | 'yuv420p-med'>;
+
+/** The bytes of `crop` as a pack stores them, and their format. */
+export async function encodePackedCrop(crop: CropPixels, encoding: CropEncoding): Promise<{ data: Buffer; format: PackedCropFormat }> {
+  if (isYuv(crop)) {
+    if (encoding === 'rgb24') return { data: yuv420ToRgb(crop).data, format: 'rgb24' };
+    return { data: await encodeYuvPlanes(crop), format: 'yuv420p-med' };
+  }
+  if (encoding === 'rgb24') return { data: crop.data, format: 'rgb24' };
   // In lossless mode libwebp's quality is how hard it searches: at effort 0, 25 gives the same size as the default 80 in about 60 % of the time.
-  return sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).webp({ lossless: true, effort: 0, quality: 25 }).toBuffer();
+  const data = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).webp({ lossless: true, effort: 0, quality: 25 }).toBuffer();
+  return { data, format: 'webp' };
+}
+
+/** The crop's RGB pixels, converted when it is YUV. */
+export function cropRgb(crop: CropPixels): RawImage {
+  return isYuv(crop) ? yuv420ToRgb(crop) : crop;
 }
 
 /** A pack's bytes were not what its reference says (cut short by a rewrite, or corrupt). */
@@ -38,6 +63,7 @@ export async function unpackCrop(pack: Buffer, blob: BlobRef): Promise<RawImage>
     if (pack.length < start + length) throw new PackedCropError(`${blob.key} is cut short (${pack.length} bytes, crop at ${start}..${start + length})`);
     return { data: pack.subarray(start, start + length), width: blob.width, height: blob.height, channels: 3 };
   }
+  if (blob.format === 'yuv420p-med') return yuv420ToRgb(await decodeYuvPlanes(pack, blob));
   if (blob.format !== 'webp') throw new PackedCropError(`${blob.key}: crops are never stored as ${blob.format}`);
   // RIFF: "RIFF", the little-endian length of what follows the first 8 bytes, "WEBP".
   if (pack.length < start + 12 || pack.toString('latin1', start, start + 4) !== 'RIFF') {
@@ -50,4 +76,93 @@ export async function unpackCrop(pack: Buffer, blob: BlobRef): Promise<RawImage>
     throw new PackedCropError(`${blob.key}: the crop at ${start} is ${info.width}×${info.height}, not ${blob.width}×${blob.height}`);
   }
   return { data, width: info.width, height: info.height, channels: 3 };
+}
+
+const deflateRaw = promisify(zlib.deflateRaw);
+const inflateRaw = promisify(zlib.inflateRaw);
+
+function isYuv(crop: CropPixels): crop is Yuv420Image {
+  return 'format' in crop && crop.format === 'yuv420p';
+}
+
+/**
+ * The planes of a 4:2:0 crop (Y, then U and V), each sample replaced by its difference
+ * (mod 256) to LOCO-I's median edge predictor from its left, upper and upper-left
+ * neighbours (JPEG-LS's predictor; the first row and column predict from the one neighbour
+ * they have), then Huffman-coded by zlib (raw deflate, Huffman only: the residuals are
+ * noise-like, string matching finds nothing in them). Stored as the coded length (u32 LE)
+ * and the coded bytes.
+ */
+async function encodeYuvPlanes(crop: Yuv420Image): Promise<Buffer> {
+  const residuals = Buffer.allocUnsafe(crop.data.length);
+  for (const plane of planesOf(crop.width, crop.height)) predictPlane(crop.data, residuals, plane, +1);
+  const coded = await deflateRaw(residuals, { strategy: zlib.constants.Z_HUFFMAN_ONLY });
+  const header = Buffer.allocUnsafe(4);
+  header.writeUInt32LE(coded.length);
+  return Buffer.concat([header, coded]);
+}
+
+async function decodeYuvPlanes(pack: Buffer, blob: BlobRef): Promise<Yuv420Image> {
+  const { width, height } = blob;
+  const start = blob.offset ?? 0;
+  if (pack.length < start + 4) throw new PackedCropError(`${blob.key} has no crop at ${start} (${pack.length} bytes)`);
+  const end = start + 4 + pack.readUInt32LE(start);
+  if (pack.length < end) throw new PackedCropError(`${blob.key} is cut short (${pack.length} bytes, crop at ${start}..${end})`);
+  let residuals: Buffer;
+  try {
+    residuals = await inflateRaw(pack.subarray(start + 4, end));
+  } catch (error) {
+    throw new PackedCropError(`${blob.key}: the crop at ${start} is corrupt (${(error as Error).message})`);
+  }
+  if (residuals.length !== yuv420Bytes(width, height)) {
+    throw new PackedCropError(`${blob.key}: the crop at ${start} holds ${residuals.length} samples, not the planes of a ${width}×${height} crop`);
+  }
+  const data = Buffer.allocUnsafe(residuals.length);
+  for (const plane of planesOf(width, height)) predictPlane(residuals, data, plane, -1);
+  return { data, width, height, format: 'yuv420p' };
+}
+
+interface Plane {
+  start: number;
+  width: number;
+  height: number;
+}
+
+function planesOf(width: number, height: number): Plane[] {
+  const chromaWidth = Math.ceil(width / 2);
+  const chromaHeight = Math.ceil(height / 2);
+  const chromaStart = width * height;
+  return [
+    { start: 0, width, height },
+    { start: chromaStart, width: chromaWidth, height: chromaHeight },
+    { start: chromaStart + chromaWidth * chromaHeight, width: chromaWidth, height: chromaHeight },
+  ];
+}
+
+/**
+ * Encodes (`direction` +1: `to` = `from` − prediction) or decodes (−1: `to` = `from` +
+ * prediction) one plane. The prediction always comes from the plane's samples (`from` when
+ * encoding, `to`, already decoded, when decoding), so both directions predict the same.
+ */
+function predictPlane(from: Buffer, to: Buffer, plane: Plane, direction: 1 | -1): void {
+  const samples = direction === 1 ? from : to;
+  const { start, width, height } = plane;
+  for (let y = 0; y < height; y++) {
+    const row = start + y * width;
+    for (let x = 0; x < width; x++) {
+      const i = row + x;
+      const up = y > 0 ? samples[i - width]! : -1;
+      const left = x > 0 ? samples[i - 1]! : up < 0 ? 0 : up;
+      let prediction: number;
+      if (up < 0) prediction = left; // first row
+      else if (x === 0) prediction = up; // first column
+      else {
+        const upLeft = samples[i - width - 1]!;
+        const high = left > up ? left : up;
+        const low = left > up ? up : left;
+        prediction = upLeft >= high ? low : upLeft <= low ? high : left + up - upLeft;
+      }
+      to[i] = (from[i]! - direction * prediction) & 255;
+    }
+  }
 }

@@ -31,13 +31,13 @@ import {
   workPrefix,
   analysisStateKey,
 } from '../common';
-import type { CropEncoding } from '../common/packed-crop';
+import type { CropEncoding, CropPixels } from '../common/packed-crop';
 import { VideoError } from '../frame-extractor';
 import { clipSequences, clipSettingsOf, type TemporalClipOptions } from './clip-sequences';
 import { CropPacks } from './crop-packs';
 import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
-import { cropFace, cropFaceFromYuv, type CropOptions } from './face-crop';
+import { cropFace, cropPlanesFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
 import { yuv420ToRgb } from './yuv-to-rgb';
 import { IouTracker, type IouTrackerOptions } from './iou-tracker';
@@ -295,7 +295,7 @@ async function framePixels(data: Buffer, blob: BlobRef): Promise<FramePixels> {
   return { yuv: { data, width: blob.width, height: blob.height, format: 'yuv420p' } };
 }
 
-/** The crop of a face; a YUV frame is converted to RGB inside the crop's square only. */
-function cropOf(pixels: FramePixels, box: Box, options: CropOptions): Promise<RawImage> {
-  return pixels.yuv ? cropFaceFromYuv(pixels.yuv, box, options) : cropFace(pixels.rgb!, box, options);
+/** The crop of a face: RGB, or from a YUV frame its YUV planes, resized (the pack converts them for in-memory detectors). */
+function cropOf(pixels: FramePixels, box: Box, options: CropOptions): Promise<CropPixels> {
+  return pixels.yuv ? cropPlanesFromYuv(pixels.yuv, box, options) : cropFace(pixels.rgb!, box, options);
 }
