@@ -20,9 +20,9 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { yuv420ToRgb } from '../face-cropper/yuv-to-rgb';
 import type { BlobRef } from './messages';
 import { yuv420Bytes, type RawImage, type Yuv420Image } from './raw-image';
+import { yuv420ToRgb } from './yuv-to-rgb';
 
 /** How crops are stored in a pack: raw RGB, or lossless (predicted and Huffman-coded planes for YUV crops, WebP for RGB ones). */
 export type CropEncoding = 'rgb24' | 'lossless';

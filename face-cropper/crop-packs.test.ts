@@ -10,10 +10,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { RawImage, Yuv420Image } from '../common';
 import { PackedCropError, unpackCrop, type CropEncoding, type CropPixels } from '../common/packed-crop';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { sharedDir } from '../test/video-fixtures';
 import { CropPacks } from './crop-packs';
 import { cropFace, cropFaceFromYuv, cropPlanesFromYuv } from './face-crop';
-import { yuv420ToRgb } from './yuv-to-rgb';
 import { UltraFaceDetector } from './ultraface-detector';
 
 const FACES = ['df/df00204.jpg', 'df/df01254.jpg', 'real/real00240.jpg', 'real/real00772.jpg'];

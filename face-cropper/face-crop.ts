@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { yuv420Bytes, type Box, type RawImage, type Yuv420Image } from '../common/raw-image';
 import { FaceCropperError } from './errors';
 import { assertRgbFrame } from './face-detector';
-import { yuv420ToRgb } from './yuv-to-rgb';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 
 /** How a face becomes a detector input: margin around the box, then a square of `size` pixels. */
 export interface CropOptions {

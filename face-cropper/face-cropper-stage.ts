@@ -39,7 +39,7 @@ import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropPlanesFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
-import { yuv420ToRgb } from './yuv-to-rgb';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { IouTracker, type IouTrackerOptions } from './iou-tracker';
 
 /** The crop format one deepfake detector takes. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 
-import { yuv420ToRgb } from '../face-cropper/yuv-to-rgb';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame } from './index';
 import { sharedDir } from '../test/video-fixtures';
 

@@ -2,10 +2,10 @@
  * YUV 4:2:0 to RGB for a region of a frame, as ffmpeg's `format=rgb24` converts a YUV 4:2:0
  * stream that is not tagged otherwise (swscale's unscaled path): BT.601 limited range, each
  * chroma sample shared by its 2×2 block of pixels. Only the pixels of a face crop are
- * converted, never the whole frame unless asked.
+ * converted, never the whole frame unless asked. Shared by the face cropper, which cuts the
+ * crops, and the crop packs that the detector workers read them from.
  */
-import type { Box, RawImage, Yuv420Image } from '../common/raw-image';
-import { FaceCropperError } from './errors';
+import type { Box, RawImage, Yuv420Image } from './raw-image';
 
 /**
  * Fixed-point (16-bit) BT.601 limited-range coefficients, as ffmpeg 5.1's swscale applies them
@@ -29,11 +29,11 @@ export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2
   const chromaWidth = Math.ceil(width / 2);
   const chromaHeight = Math.ceil(height / 2);
   if (data.length !== width * height + 2 * chromaWidth * chromaHeight) {
-    throw new FaceCropperError('INVALID_FRAME', `yuv420p frame data is ${data.length} bytes, expected ${width * height + 2 * chromaWidth * chromaHeight} for ${width}x${height}`);
+    throw new RangeError(`yuv420p frame data is ${data.length} bytes, expected ${width * height + 2 * chromaWidth * chromaHeight} for ${width}x${height}`);
   }
   const { x1, y1, x2, y2 } = region;
   if (!(Number.isInteger(x1) && Number.isInteger(y1) && x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x2 > x1 && y2 > y1)) {
-    throw new FaceCropperError('INVALID_FRAME', `region ${x1},${y1}-${x2},${y2} is not inside the ${width}x${height} frame`);
+    throw new RangeError(`region ${x1},${y1}-${x2},${y2} is not inside the ${width}x${height} frame`);
   }
   const outWidth = x2 - x1;
   const outHeight = y2 - y1;
