@@ -21,7 +21,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { BlobRef } from './messages';
-import { yuv420Bytes, type RawImage, type Yuv420Image } from './raw-image';
+import { yuv420Bytes, yuv420Planes, type RawImage, type Yuv420Image, type Yuv420Plane } from './raw-image';
 import { yuv420ToRgb } from './yuv-to-rgb';
 
 /** How crops are stored in a pack: raw RGB, or lossless (predicted and Huffman-coded planes for YUV crops, WebP for RGB ones). */
@@ -43,11 +43,6 @@ export async function encodePackedCrop(crop: CropPixels, encoding: CropEncoding)
   // In lossless mode libwebp's quality is how hard it searches: at effort 0, 25 gives the same size as the default 80 in about 60 % of the time.
   const data = await sharp(crop.data, { raw: { width: crop.width, height: crop.height, channels: 3 } }).webp({ lossless: true, effort: 0, quality: 25 }).toBuffer();
   return { data, format: 'webp' };
-}
-
-/** The crop's RGB pixels, converted when it is YUV. */
-export function cropRgb(crop: CropPixels): RawImage {
-  return isYuv(crop) ? yuv420ToRgb(crop) : crop;
 }
 
 /** A pack's bytes were not what its reference says (cut short by a rewrite, or corrupt). */
@@ -95,7 +90,7 @@ function isYuv(crop: CropPixels): crop is Yuv420Image {
  */
 async function encodeYuvPlanes(crop: Yuv420Image): Promise<Buffer> {
   const residuals = Buffer.allocUnsafe(crop.data.length);
-  for (const plane of planesOf(crop.width, crop.height)) predictPlane(crop.data, residuals, plane, +1);
+  for (const plane of yuv420Planes(crop.width, crop.height)) predictPlane(crop.data, residuals, plane, +1);
   const coded = await deflateRaw(residuals, { strategy: zlib.constants.Z_HUFFMAN_ONLY });
   const header = Buffer.allocUnsafe(4);
   header.writeUInt32LE(coded.length);
@@ -108,35 +103,20 @@ async function decodeYuvPlanes(pack: Buffer, blob: BlobRef): Promise<Yuv420Image
   if (pack.length < start + 4) throw new PackedCropError(`${blob.key} has no crop at ${start} (${pack.length} bytes)`);
   const end = start + 4 + pack.readUInt32LE(start);
   if (pack.length < end) throw new PackedCropError(`${blob.key} is cut short (${pack.length} bytes, crop at ${start}..${end})`);
+  const samples = yuv420Bytes(width, height);
   let residuals: Buffer;
   try {
-    residuals = await inflateRaw(pack.subarray(start + 4, end));
+    // Bounded: a corrupt or hostile pack cannot inflate past the crop it claims to be.
+    residuals = await inflateRaw(pack.subarray(start + 4, end), { maxOutputLength: samples });
   } catch (error) {
-    throw new PackedCropError(`${blob.key}: the crop at ${start} is corrupt (${(error as Error).message})`);
+    throw new PackedCropError(`${blob.key}: the crop at ${start} is corrupt or larger than ${width}×${height} (${(error as Error).message})`, { cause: error });
   }
-  if (residuals.length !== yuv420Bytes(width, height)) {
+  if (residuals.length !== samples) {
     throw new PackedCropError(`${blob.key}: the crop at ${start} holds ${residuals.length} samples, not the planes of a ${width}×${height} crop`);
   }
   const data = Buffer.allocUnsafe(residuals.length);
-  for (const plane of planesOf(width, height)) predictPlane(residuals, data, plane, -1);
+  for (const plane of yuv420Planes(width, height)) predictPlane(residuals, data, plane, -1);
   return { data, width, height, format: 'yuv420p' };
-}
-
-interface Plane {
-  start: number;
-  width: number;
-  height: number;
-}
-
-function planesOf(width: number, height: number): Plane[] {
-  const chromaWidth = Math.ceil(width / 2);
-  const chromaHeight = Math.ceil(height / 2);
-  const chromaStart = width * height;
-  return [
-    { start: 0, width, height },
-    { start: chromaStart, width: chromaWidth, height: chromaHeight },
-    { start: chromaStart + chromaWidth * chromaHeight, width: chromaWidth, height: chromaHeight },
-  ];
 }
 
 /**
@@ -144,19 +124,19 @@ function planesOf(width: number, height: number): Plane[] {
  * prediction) one plane. The prediction always comes from the plane's samples (`from` when
  * encoding, `to`, already decoded, when decoding), so both directions predict the same.
  */
-function predictPlane(from: Buffer, to: Buffer, plane: Plane, direction: 1 | -1): void {
+function predictPlane(from: Buffer, to: Buffer, plane: Yuv420Plane, direction: 1 | -1): void {
   const samples = direction === 1 ? from : to;
   const { start, width, height } = plane;
   for (let y = 0; y < height; y++) {
     const row = start + y * width;
     for (let x = 0; x < width; x++) {
       const i = row + x;
-      const up = y > 0 ? samples[i - width]! : -1;
-      const left = x > 0 ? samples[i - 1]! : up < 0 ? 0 : up;
       let prediction: number;
-      if (up < 0) prediction = left; // first row
-      else if (x === 0) prediction = up; // first column
+      if (y === 0) prediction = x === 0 ? 0 : samples[i - 1]!; // first row: the left sample
+      else if (x === 0) prediction = samples[i - width]!; // first column: the upper sample
       else {
+        const left = samples[i - 1]!;
+        const up = samples[i - width]!;
         const upLeft = samples[i - width - 1]!;
         const high = left > up ? left : up;
         const low = left > up ? up : left;

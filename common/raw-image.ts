@@ -23,9 +23,29 @@ export interface Yuv420Image {
   format: 'yuv420p';
 }
 
+/** One plane of a {@link Yuv420Image}: where it starts in `data`, and its size. */
+export interface Yuv420Plane {
+  start: number;
+  width: number;
+  height: number;
+}
+
+/** The Y, U and V planes of a {@link Yuv420Image} of this size, in the order `data` holds them. */
+export function yuv420Planes(width: number, height: number): [y: Yuv420Plane, u: Yuv420Plane, v: Yuv420Plane] {
+  const chromaWidth = Math.ceil(width / 2);
+  const chromaHeight = Math.ceil(height / 2);
+  const uStart = width * height;
+  return [
+    { start: 0, width, height },
+    { start: uStart, width: chromaWidth, height: chromaHeight },
+    { start: uStart + chromaWidth * chromaHeight, width: chromaWidth, height: chromaHeight },
+  ];
+}
+
 /** Bytes of a {@link Yuv420Image} of this size. */
 export function yuv420Bytes(width: number, height: number): number {
-  return width * height + 2 * Math.ceil(width / 2) * Math.ceil(height / 2);
+  const v = yuv420Planes(width, height)[2];
+  return v.start + v.width * v.height;
 }
 
 /** An axis-aligned box in pixel coordinates of the full-resolution frame. */

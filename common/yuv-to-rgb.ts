@@ -5,7 +5,7 @@
  * converted, never the whole frame unless asked. Shared by the face cropper, which cuts the
  * crops, and the crop packs that the detector workers read them from.
  */
-import type { Box, RawImage, Yuv420Image } from './raw-image';
+import { yuv420Bytes, yuv420Planes, type Box, type RawImage, type Yuv420Image } from './raw-image';
 
 /**
  * Fixed-point (16-bit) BT.601 limited-range coefficients, as ffmpeg 5.1's swscale applies them
@@ -26,10 +26,8 @@ const B_OFFSET = fixed(0.5 - 0.773);
 /** The pixels of `region` (integer corners inside the frame; the whole frame by default) as interleaved RGB. */
 export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2: frame.width, y2: frame.height }): RawImage {
   const { width, height, data } = frame;
-  const chromaWidth = Math.ceil(width / 2);
-  const chromaHeight = Math.ceil(height / 2);
-  if (data.length !== width * height + 2 * chromaWidth * chromaHeight) {
-    throw new RangeError(`yuv420p frame data is ${data.length} bytes, expected ${width * height + 2 * chromaWidth * chromaHeight} for ${width}x${height}`);
+  if (data.length !== yuv420Bytes(width, height)) {
+    throw new RangeError(`yuv420p frame data is ${data.length} bytes, expected ${yuv420Bytes(width, height)} for ${width}x${height}`);
   }
   const { x1, y1, x2, y2 } = region;
   if (!(Number.isInteger(x1) && Number.isInteger(y1) && x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x2 > x1 && y2 > y1)) {
@@ -38,8 +36,10 @@ export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2
   const outWidth = x2 - x1;
   const outHeight = y2 - y1;
   const out = Buffer.allocUnsafe(outWidth * outHeight * 3);
-  const uPlane = width * height;
-  const vPlane = uPlane + chromaWidth * chromaHeight;
+  const [, u, v] = yuv420Planes(width, height);
+  const chromaWidth = u.width;
+  const uPlane = u.start;
+  const vPlane = v.start;
   let o = 0;
   for (let y = y1; y < y2; y++) {
     const yRow = y * width;

@@ -7,6 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import sharp from 'sharp';
 import type { RawImage, Yuv420Image } from '../common';
 import { PackedCropError, unpackCrop, type CropEncoding, type CropPixels } from '../common/packed-crop';
@@ -124,6 +125,14 @@ describe('CropPacks', () => {
     const [[, bytes]] = [...packs.objects()];
     await expect(unpackCrop(bytes!.subarray(0, bytes!.length - 10), second)).rejects.toThrow(PackedCropError);
     await expect(unpackCrop(bytes!, { ...second, offset: second.offset! + 1 })).rejects.toThrow(PackedCropError);
+  });
+
+  it('refuses a YUV crop that would inflate past the size its reference gives', async () => {
+    const coded = deflateRawSync(Buffer.alloc(16 << 20));
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(coded.length);
+    const ref = { key: 'p/f.yuv', format: 'yuv420p-med' as const, width: 16, height: 16, offset: 0 };
+    await expect(unpackCrop(Buffer.concat([length, coded]), ref)).rejects.toThrow(/larger than 16×16/);
   });
 
   it('refuses a pack cut short instead of reading a partial crop', async () => {

@@ -1,8 +1,8 @@
 import sharp from 'sharp';
-import { yuv420Bytes, type Box, type RawImage, type Yuv420Image } from '../common/raw-image';
+import { yuv420Bytes, yuv420Planes, type Box, type RawImage, type Yuv420Image, type Yuv420Plane } from '../common/raw-image';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { FaceCropperError } from './errors';
 import { assertRgbFrame } from './face-detector';
-import { yuv420ToRgb } from '../common/yuv-to-rgb';
 
 /** How a face becomes a detector input: margin around the box, then a square of `size` pixels. */
 export interface CropOptions {
@@ -69,27 +69,25 @@ export async function cropPlanesFromYuv(frame: Yuv420Image, box: Box, options: C
     throw new FaceCropperError('INVALID_FRAME', `yuv420p frame data is ${data.length} bytes, expected ${yuv420Bytes(width, height)} for ${width}x${height}`);
   }
   const square = squareCropBox(box, options.marginRatio, width, height);
-  const chromaWidth = Math.ceil(width / 2);
-  const chromaHeight = Math.ceil(height / 2);
   // The chroma samples under the square: half a sample more on a side that starts or ends on an odd pixel.
   const chromaLeft = square.x1 >> 1;
   const chromaTop = square.y1 >> 1;
   const chromaRegion = { left: chromaLeft, top: chromaTop, width: Math.ceil(square.x2 / 2) - chromaLeft, height: Math.ceil(square.y2 / 2) - chromaTop };
   const lumaRegion = { left: square.x1, top: square.y1, width: square.x2 - square.x1, height: square.y2 - square.y1 };
-  const chromaSize = Math.ceil(options.size / 2);
-  const uStart = width * height;
-  const vStart = uStart + chromaWidth * chromaHeight;
-  const [y, u, v] = await Promise.all([
-    resizePlane(data.subarray(0, uStart), width, height, lumaRegion, options.size),
-    resizePlane(data.subarray(uStart, vStart), chromaWidth, chromaHeight, chromaRegion, chromaSize),
-    resizePlane(data.subarray(vStart), chromaWidth, chromaHeight, chromaRegion, chromaSize),
+  const [yPlane, uPlane, vPlane] = yuv420Planes(width, height);
+  const [yOut, uOut] = yuv420Planes(options.size, options.size);
+  const planes = await Promise.all([
+    resizePlane(data, yPlane, lumaRegion, yOut.width),
+    resizePlane(data, uPlane, chromaRegion, uOut.width),
+    resizePlane(data, vPlane, chromaRegion, uOut.width),
   ]);
-  return { data: Buffer.concat([y, u, v]), width: options.size, height: options.size, format: 'yuv420p' };
+  return { data: Buffer.concat(planes), width: options.size, height: options.size, format: 'yuv420p' };
 }
 
-/** `region` of a one-channel plane, resized to `side`×`side` (sharp's default kernel). */
-function resizePlane(plane: Buffer, width: number, height: number, region: sharp.Region, side: number): Promise<Buffer> {
-  return sharp(plane, { raw: { width, height, channels: 1 } })
+/** `region` of one plane of `data`, resized to `side`×`side` (sharp's default kernel). */
+function resizePlane(data: Buffer, plane: Yuv420Plane, region: sharp.Region, side: number): Promise<Buffer> {
+  const { start, width, height } = plane;
+  return sharp(data.subarray(start, start + width * height), { raw: { width, height, channels: 1 } })
     .extract(region)
     .resize(side, side, { fit: 'fill' })
     .toColourspace('b-w') // sharp's output is sRGB (three channels) unless told

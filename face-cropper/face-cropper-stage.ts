@@ -32,6 +32,7 @@ import {
   analysisStateKey,
 } from '../common';
 import type { CropEncoding, CropPixels } from '../common/packed-crop';
+import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { VideoError } from '../frame-extractor';
 import { clipSequences, clipSettingsOf, type TemporalClipOptions } from './clip-sequences';
 import { CropPacks } from './crop-packs';
@@ -39,7 +40,6 @@ import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropPlanesFromYuv, type CropOptions } from './face-crop';
 import type { FaceDetector } from './face-detector';
-import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { IouTracker, type IouTrackerOptions } from './iou-tracker';
 
 /** The crop format one deepfake detector takes. */
