@@ -3,18 +3,25 @@
  * which returns the exit status (see exit-codes.ts).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { CONFIG_OPTIONS } from '../common';
+import { CONFIG_OPTIONS } from '../common/config';
 import { CliError, EXIT } from './exit-codes';
-import { runEval } from './eval-command';
-import { runScan } from './scan-command';
-import { runScoreFaces } from './score-faces-command';
-import { runServe } from './serve-command';
-import { runScoreLandmarks } from './score-landmarks-command';
-import { runSubmit } from './submit-command';
-import { runWorker, WORKER_STAGES } from './worker-command';
 import { quietAwsSdkNodeWarning } from './node-support';
-import { runWeightsFetch, runWeightsList, runWeightsShow, runWeightsVerify } from './weights-command';
 import { DEEPSIFT_VERSION } from './version';
+import { WORKER_STAGES } from './worker-stage-names';
+
+/*
+ * Each command's module is loaded when that command runs, not before: `deepsift scan` or
+ * `deepsift --version` does not load the HTTP server, the broker client or the S3 SDK, and
+ * starts in about half the time. `require` here, not `import()`: these are CommonJS modules.
+ */
+const scanCommand = () => require('./scan-command') as typeof import('./scan-command');
+const evalCommand = () => require('./eval-command') as typeof import('./eval-command');
+const scoreFacesCommand = () => require('./score-faces-command') as typeof import('./score-faces-command');
+const scoreLandmarksCommand = () => require('./score-landmarks-command') as typeof import('./score-landmarks-command');
+const workerCommand = () => require('./worker-command') as typeof import('./worker-command');
+const submitCommand = () => require('./submit-command') as typeof import('./submit-command');
+const serveCommand = () => require('./serve-command') as typeof import('./serve-command');
+const weightsCommand = () => require('./weights-command') as typeof import('./weights-command');
 
 function buildProgram(): Command {
   const program = new Command('deepsift')
@@ -36,7 +43,7 @@ function buildProgram(): Command {
   scan.action(async (paths: string[], opts: Record<string, unknown>) => {
     const flags: Record<string, string | undefined> = {};
     for (const option of CONFIG_OPTIONS) flags[option.flag] = opts[camelCase(option.flag)] as string | undefined;
-    process.exitCode = await runScan(paths, { out: String(opts.out), json: Boolean(opts.json), quiet: Boolean(opts.quiet), flags });
+    process.exitCode = await scanCommand().runScan(paths, { out: String(opts.out), json: Boolean(opts.json), quiet: Boolean(opts.quiet), flags });
   });
 
   const evaluation = program
@@ -59,7 +66,7 @@ function buildProgram(): Command {
     const flags: Record<string, string | undefined> = {};
     for (const option of CONFIG_OPTIONS) flags[option.flag] = opts[camelCase(option.flag)] as string | undefined;
     const text = (key: string) => (opts[key] === undefined ? undefined : String(opts[key]));
-    process.exitCode = await runEval(dataset, {
+    process.exitCode = await evalCommand().runEval(dataset, {
       labels: text('labels'),
       out: text('out'),
       json: Boolean(opts.json),
@@ -80,7 +87,7 @@ function buildProgram(): Command {
     .option('--json', 'print [{ file, detector, score }] as JSON', false)
     .argument('<images...>', 'face images (any size; resized bilinearly to the detector input)')
     .action(async (images: string[], opts: { detector: string; json: boolean }) => {
-      process.exitCode = await runScoreFaces(images, opts);
+      process.exitCode = await scoreFacesCommand().runScoreFaces(images, opts);
     });
 
   program
@@ -93,7 +100,7 @@ function buildProgram(): Command {
     .option('--landmark-model <name>', 'videos: the landmark net, faceapi or facemesh (default DEEPSIFT_LANDMARK_MODEL, faceapi)')
     .argument('<files...>', 'landmark files (.txt) or videos')
     .action(async (files: string[], opts: { detector: string; json: boolean; landmarksOut?: string; clips?: string; landmarkModel?: string }) => {
-      process.exitCode = await runScoreLandmarks(files, opts);
+      process.exitCode = await scoreLandmarksCommand().runScoreLandmarks(files, opts);
     });
 
   program
@@ -102,7 +109,7 @@ function buildProgram(): Command {
     .argument('<stage>', `${WORKER_STAGES.join(' | ')}, or adjacent stages joined by commas`)
     .option('--detectors <names>', 'deepfake detectors this worker serves (detector-workers); default DEEPSIFT_DETECTORS')
     .action(async (stage: string, opts: { detectors?: string }) => {
-      process.exitCode = await runWorker(stage, opts);
+      process.exitCode = await workerCommand().runWorker(stage, opts);
     });
 
   program
@@ -113,7 +120,7 @@ function buildProgram(): Command {
     .option('--priority <0-9>', 'job priority')
     .option('--correlation-id <id>', 'your id, echoed in the report and its announcement')
     .action(async (video: string, opts: { detectors?: string; priority?: string; correlationId?: string }) => {
-      process.exitCode = await runSubmit(video, opts);
+      process.exitCode = await submitCommand().runSubmit(video, opts);
     });
 
   program
@@ -124,7 +131,7 @@ function buildProgram(): Command {
     .option('--no-auth', 'no API keys (allowed only on loopback)')
     .option('--distributed', 'publish jobs to the running deployment (RabbitMQ, S3) instead of analysing in this process', false)
     .action(async (opts: { host?: string; port?: string; auth: boolean; distributed: boolean }) => {
-      process.exitCode = await runServe(opts);
+      process.exitCode = await serveCommand().runServe(opts);
     });
 
   const weights = program.command('weights').description('Manage model weights: fetch, list, show, verify.');
@@ -133,14 +140,14 @@ function buildProgram(): Command {
     .description('Download (or copy from DEEPSIFT_WEIGHTS_MIRROR), verify and convert models; all when none is named.')
     .argument('[models...]')
     .action(async (models: string[]) => {
-      process.exitCode = await runWeightsFetch(models);
+      process.exitCode = await weightsCommand().runWeightsFetch(models);
     });
   weights
     .command('list')
     .description('List known models and whether they are cached and verified.')
     .option('--json', 'as JSON', false)
     .action(async (opts: { json: boolean }) => {
-      process.exitCode = await runWeightsList(opts.json);
+      process.exitCode = await weightsCommand().runWeightsList(opts.json);
     });
   weights
     .command('show')
@@ -148,14 +155,14 @@ function buildProgram(): Command {
     .argument('<model>')
     .option('--json', 'as JSON', false)
     .action(async (model: string, opts: { json: boolean }) => {
-      process.exitCode = await runWeightsShow(model, opts.json);
+      process.exitCode = await weightsCommand().runWeightsShow(model, opts.json);
     });
   weights
     .command('verify')
     .description('Re-hash cached model files; exit 3 when one is corrupt.')
     .argument('[models...]')
     .action(async (models: string[]) => {
-      process.exitCode = await runWeightsVerify(models);
+      process.exitCode = await weightsCommand().runWeightsVerify(models);
     });
   return program;
 }

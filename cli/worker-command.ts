@@ -45,14 +45,13 @@ import {
   type Started,
   type WorkerContext,
 } from './worker-stages';
+import { WORKER_STAGES, type WorkerStage } from './worker-stage-names';
 
 const execFileAsync = promisify(execFile);
 
 /** Time between probes of a dependency that is down. */
 const DEPENDENCY_PROBE_INTERVAL_MS = 1_000;
 
-export const WORKER_STAGES = ['ingest', 'frame-extractor', 'face-cropper', 'detector-workers', 'aggregator', 'all'] as const;
-export type WorkerStage = (typeof WORKER_STAGES)[number];
 type StageName = Exclude<WorkerStage, 'all'>;
 
 /** The pipeline's stages in the order work flows through them. */
