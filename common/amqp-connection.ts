@@ -3,7 +3,7 @@
  * `rabbitmqctl close_all_connections`, network), it reconnects with exponential backoff
  * and runs the setup hook (declare topology) before anyone may use it again.
  */
-import { connect, type ChannelModel } from 'amqplib';
+import type { ChannelModel } from 'amqplib';
 import { describeError } from './errors';
 import type { Logger } from './logger';
 
@@ -140,6 +140,8 @@ export class AmqpConnection {
   }
 
   private async establish(): Promise<void> {
+    // amqplib is loaded with the first connection: `deepsift scan` brings this module along and never connects.
+    const { connect } = require('amqplib') as typeof import('amqplib');
     const model = await connect(this.url, { clientProperties: { connection_name: this.name } });
     let lost = false;
     // amqplib emits 'error' before 'close'; without a listener it would crash the process.

@@ -3,7 +3,7 @@
  * its own (opened on first use, opened again after the broker dropped it), so sampling the
  * backlog never competes with the transport's publishing and consuming channels.
  */
-import { connect, type Channel, type ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import { AmqpNames } from './amqp-topology';
 import type { QueueDepth, QueueInspector } from './queue-depth-metrics';
 
@@ -57,6 +57,8 @@ export class AmqpQueueInspector implements QueueInspector {
   }
 
   private openModel(): Promise<ChannelModel> {
+    // amqplib is loaded with the first connection, as in amqp-connection.ts.
+    const { connect } = require('amqplib') as typeof import('amqplib');
     this.model ??= connect(this.options.url, {
       clientProperties: { connection_name: this.options.connectionName ?? `deepsift ${this.options.namespace} queue-metrics pid ${process.pid}` },
     }).then((model) => {

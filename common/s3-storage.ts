@@ -3,22 +3,24 @@
  * AWS SDK v3. Buffers go up in one PutObject; streams go through `@aws-sdk/lib-storage`'s
  * `Upload` (multipart above one part), so videos of any size are never held in memory.
  */
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type * as LibStorage from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { resolveConfig, type DeepsiftConfig } from './config';
 import { describeError, InfrastructureError } from './errors';
 import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
+
+/**
+ * The AWS SDK is loaded with the first S3Storage, not with this module: common/ brings this
+ * module along everywhere, and the SDK takes about 100 ms to load, which `deepsift scan` and
+ * the other local commands would pay for nothing.
+ */
+let sdk: { s3: typeof S3Sdk; upload: typeof LibStorage } | undefined;
+function awsSdk(): { s3: typeof S3Sdk; upload: typeof LibStorage } {
+  sdk ??= { s3: require('@aws-sdk/client-s3') as typeof S3Sdk, upload: require('@aws-sdk/lib-storage') as typeof LibStorage };
+  return sdk;
+}
 
 /** S3 returns at most 1,000 keys per ListObjectsV2 page. */
 export const DEFAULT_S3_LIST_PAGE_SIZE = 1000;
@@ -74,7 +76,7 @@ export interface S3ObjectHead {
  */
 export class S3Storage implements Storage, VersionedStorage {
   readonly bucket: string;
-  private readonly client: S3Client;
+  private readonly client: S3Sdk.S3Client;
   private readonly prefix: string;
   private readonly listPageSize: number;
   private readonly partSizeBytes: number;
@@ -89,7 +91,7 @@ export class S3Storage implements Storage, VersionedStorage {
     if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > 1000) {
       throw new RangeError(`listPageSize must be an integer in [1, 1000], got ${this.listPageSize}`);
     }
-    this.client = new S3Client({
+    this.client = new (awsSdk().s3.S3Client)({
       endpoint: options.endpoint,
       region: options.region,
       forcePathStyle: options.forcePathStyle,
@@ -113,16 +115,16 @@ export class S3Storage implements Storage, VersionedStorage {
 
   /** Checks that the bucket can be reached with these credentials (a worker's start-up and health probe). */
   async ping(): Promise<void> {
-    await this.call(() => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })), `HEAD bucket ${this.bucket}`);
+    await this.call(() => this.client.send(new (awsSdk().s3.HeadBucketCommand)({ Bucket: this.bucket })), `HEAD bucket ${this.bucket}`);
   }
 
   async put(key: string, body: Buffer | Readable): Promise<void> {
     const Key = this.objectKey(key);
     if (Buffer.isBuffer(body)) {
-      await this.call(() => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body: body, ContentLength: body.length })), `PUT ${key}`);
+      await this.call(() => this.client.send(new (awsSdk().s3.PutObjectCommand)({ Bucket: this.bucket, Key, Body: body, ContentLength: body.length })), `PUT ${key}`);
       return;
     }
-    const upload = new Upload({
+    const upload = new (awsSdk().upload.Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key, Body: body },
       partSize: this.partSizeBytes,
@@ -143,7 +145,7 @@ export class S3Storage implements Storage, VersionedStorage {
 
   async stream(key: string): Promise<Readable> {
     try {
-      const response = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
+      const response = await this.call(() => this.client.send(new (awsSdk().s3.GetObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
       // In Node the SDK's body is the HTTP response itself, a Readable.
       return response.Body as Readable;
     } catch (error) {
@@ -165,7 +167,7 @@ export class S3Storage implements Storage, VersionedStorage {
   async head(key: string): Promise<S3ObjectHead> {
     try {
       const response = await this.call(() => this.client.send(
-        new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `HEAD ${key}`);
+        new (awsSdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) })), `HEAD ${key}`);
       return { sizeBytes: response.ContentLength ?? 0, etag: unquote(response.ETag), versionId: response.VersionId };
     } catch (error) {
       throw notFoundOr(error, key);
@@ -177,7 +179,7 @@ export class S3Storage implements Storage, VersionedStorage {
     let ContinuationToken: string | undefined;
     do {
       const page = await this.call(() => this.client.send(
-        new ListObjectsV2Command({
+        new (awsSdk().s3.ListObjectsV2Command)({
           Bucket: this.bucket,
           Prefix: this.prefix + prefix,
           MaxKeys: this.listPageSize,
@@ -198,13 +200,13 @@ export class S3Storage implements Storage, VersionedStorage {
 
   async delete(key: string): Promise<void> {
     // S3 answers 204 whether or not the object existed.
-    await this.call(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `DELETE ${key}`);
+    await this.call(() => this.client.send(new (awsSdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) })), `DELETE ${key}`);
   }
 
   /** An object with its ETag, or undefined when absent. */
   async getVersioned(key: string): Promise<VersionedObject | undefined> {
     try {
-      const response = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
+      const response = await this.call(() => this.client.send(new (awsSdk().s3.GetObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) })), `GET ${key}`);
       return { body: await buffer(response.Body as Readable), version: unquote(response.ETag) };
     } catch (error) {
       const missing = notFoundOr(error, key);
@@ -221,7 +223,7 @@ export class S3Storage implements Storage, VersionedStorage {
   async putConditional(key: string, body: Buffer, ifVersion: string | null): Promise<string | undefined> {
     try {
       const response = await this.call(() => this.client.send(
-        new PutObjectCommand({
+        new (awsSdk().s3.PutObjectCommand)({
           Bucket: this.bucket,
           Key: this.objectKey(key),
           Body: body,
@@ -248,7 +250,7 @@ export class S3Storage implements Storage, VersionedStorage {
     if (await this.exists(key)) return false;
     try {
       await this.call(() => this.client.send(
-        new PutObjectCommand({
+        new (awsSdk().s3.PutObjectCommand)({
           Bucket: this.bucket,
           Key: this.objectKey(key),
           Body: body,
@@ -314,12 +316,12 @@ function unquote(etag: string | undefined): string {
 
 function httpStatusOf(error: unknown): number | undefined {
   const inner = error instanceof InfrastructureError ? error.cause : error;
-  return inner instanceof S3ServiceException ? inner.$metadata.httpStatusCode : undefined;
+  return inner instanceof awsSdk().s3.S3ServiceException ? inner.$metadata.httpStatusCode : undefined;
 }
 
 /** Status codes that say the store, not the request, is at fault (or refuses this worker). */
 function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return true; // no answer: refused, reset, timed out
+  if (!(error instanceof awsSdk().s3.S3ServiceException)) return true; // no answer: refused, reset, timed out
   const status = error.$metadata.httpStatusCode;
   if (status === undefined || status >= 500) return true;
   return status === 403 || error.name === 'NoSuchBucket' || error.name === 'InvalidAccessKeyId' || error.name === 'SignatureDoesNotMatch';
@@ -334,7 +336,7 @@ function unavailableOr(error: unknown, what: string): unknown {
 
 function notFoundOr(error: unknown, key: string): unknown {
   if (error instanceof InfrastructureError) return error;
-  if (error instanceof S3ServiceException && error.name !== 'NoSuchBucket' && error.$metadata.httpStatusCode === 404) {
+  if (error instanceof awsSdk().s3.S3ServiceException && error.name !== 'NoSuchBucket' && error.$metadata.httpStatusCode === 404) {
     return new ObjectNotFoundError(key);
   }
   return error;

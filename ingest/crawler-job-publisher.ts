@@ -4,7 +4,7 @@
  * with a publisher confirm, and `mandatory` so that a job nobody would receive (no ingest
  * worker has ever declared its queue) is an error rather than lost.
  */
-import amqp, { type ConfirmChannel, type ChannelModel } from 'amqplib';
+import type { ConfirmChannel, ChannelModel } from 'amqplib';
 import type { CrawlerJob } from './crawler-job';
 
 export class CrawlerJobPublisher {
@@ -21,7 +21,9 @@ export class CrawlerJobPublisher {
   }
 
   static async connect(url: string, namespace: string): Promise<CrawlerJobPublisher> {
-    const connection = await amqp.connect(url);
+    // amqplib is loaded with the first connection: the ingest module is loaded by every command.
+    const { connect } = require('amqplib') as typeof import('amqplib');
+    const connection = await connect(url);
     const channel = await connection.createConfirmChannel();
     const exchange = `${namespace}.submit`;
     await channel.assertExchange(exchange, 'fanout', { durable: true });
