@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import calibrationSchema from './calibration-schema.json';
 
 /** Version of the calibration file format (`schemaVersion`). */
@@ -61,8 +61,8 @@ export class CalibrationError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true });
-const validate = ajv.compile(calibrationSchema);
+/** Compiled on first use: most runs read no calibration file. */
+let validateCalibration: ValidateFunction | undefined;
 
 /** Parses and validates calibration JSON; throws `CalibrationError` naming the problems. */
 export function parseCalibration(bytes: Buffer | string, source: string): LoadedCalibration {
@@ -72,6 +72,7 @@ export function parseCalibration(bytes: Buffer | string, source: string): Loaded
   } catch (error) {
     throw new CalibrationError(`calibration file ${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
+  const validate = (validateCalibration ??= new Ajv({ allErrors: true }).compile(calibrationSchema));
   if (!validate(data)) {
     const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
     throw new CalibrationError(`calibration file ${source} is not a deepsift calibration: ${problems.join('; ')}`);

@@ -2,7 +2,7 @@
  * The per-video report: what deepsift tells its users. Versioned; its JSON Schema is
  * `aggregator/report-schema.json`, documented in the README.
  */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import type { Box, ClipScores, ClipSettings, FailureCode, StageName, TrackBlockScores, VideoInfo } from '../common';
 import reportSchema from './report-schema.json';
 
@@ -99,11 +99,12 @@ export interface VideoReport {
   deepsiftVersion: string;
 }
 
-const ajv = new Ajv({ allErrors: true });
-const validate = ajv.compile(reportSchema);
+/** Compiled on first use, not when the module loads. */
+let validateReport: ValidateFunction | undefined;
 
 /** Checks a report against the published schema; returns the problems (empty when valid). */
 export function reportSchemaErrors(report: unknown): string[] {
+  const validate = (validateReport ??= new Ajv({ allErrors: true }).compile(reportSchema));
   if (validate(report)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
 }

@@ -37,22 +37,41 @@ const ENVELOPE_SCHEMA = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validateEnvelopeShape = ajv.compile(ENVELOPE_SCHEMA);
-const payloadValidators = new Map<string, ValidateFunction>(
-  Object.entries(PAYLOAD_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)]),
-);
+/**
+ * The validators are compiled when first needed, each payload's when a message of its type
+ * first comes: only messages from the broker are validated, so `deepsift scan` never
+ * compiles them, and compiling them all takes as long as loading the rest of the pipeline.
+ */
+let ajv: Ajv | undefined;
+let validateEnvelopeShape: ValidateFunction | undefined;
+const payloadValidators = new Map<string, ValidateFunction>();
+
+function compiled(): { ajv: Ajv; validateShape: ValidateFunction } {
+  ajv ??= new Ajv({ allErrors: true });
+  validateEnvelopeShape ??= ajv.compile(ENVELOPE_SCHEMA);
+  return { ajv, validateShape: validateEnvelopeShape };
+}
+
+function payloadValidator(type: MessageType): ValidateFunction {
+  let validate = payloadValidators.get(type);
+  if (validate === undefined) {
+    validate = compiled().ajv.compile(PAYLOAD_SCHEMAS[type]);
+    payloadValidators.set(type, validate);
+  }
+  return validate;
+}
 
 /**
  * Checks that `value` is a well-formed envelope of a known type with a valid payload.
  * Throws `InvalidMessageError` naming the first problems found.
  */
 export function validateEnvelope(value: unknown): AnyEnvelope {
-  if (!validateEnvelopeShape(value)) {
-    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(validateEnvelopeShape.errors)}`);
+  const { ajv, validateShape } = compiled();
+  if (!validateShape(value)) {
+    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(validateShape.errors)}`);
   }
   const envelope = value as unknown as AnyEnvelope;
-  const validatePayload = payloadValidators.get(envelope.type)!;
+  const validatePayload = payloadValidator(envelope.type);
   if (!validatePayload(envelope.payload)) {
     throw new InvalidMessageError(
       `invalid ${envelope.type} payload: ${ajv.errorsText(validatePayload.errors, { dataVar: 'payload' })}`,

@@ -3,7 +3,7 @@
  * publish to have a video analysed. Parsed and validated here; anything else is an
  * `InvalidMessageError`, which dead-letters the message with the reason.
  */
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { InvalidMessageError } from '../common';
 import schema from './crawler-job.schema.json';
 
@@ -16,8 +16,9 @@ export interface CrawlerJob {
   correlationId?: string;
 }
 
-const ajv = new Ajv({ allErrors: true });
-const validate = ajv.compile(schema);
+/** Compiled on first use: only ingest's crawler consumer reads crawler jobs. */
+let ajv: Ajv | undefined;
+let validateJob: ValidateFunction | undefined;
 
 /** Parses message bytes into a crawler job, or throws `InvalidMessageError` saying why not. */
 export function parseCrawlerJob(body: Buffer | string, knownDetectors?: ReadonlySet<string>): CrawlerJob {
@@ -27,6 +28,8 @@ export function parseCrawlerJob(body: Buffer | string, knownDetectors?: Readonly
   } catch (error) {
     throw new InvalidMessageError('crawler job is not valid JSON', { cause: error });
   }
+  ajv ??= new Ajv({ allErrors: true });
+  const validate = (validateJob ??= ajv.compile(schema));
   if (!validate(value)) {
     throw new InvalidMessageError(`invalid crawler job: ${ajv.errorsText(validate.errors, { dataVar: 'job' })}`);
   }
