@@ -40,6 +40,8 @@ interface ScanContext {
   metrics: PipelineMetrics;
   metricsServer: MetricsServer | undefined;
   toolLauncher: ToolLauncher | undefined;
+  /** Rejects with a CliError when ffmpeg or ffprobe does not run. */
+  toolsPresent: Promise<void>;
 }
 
 /** Runs a scan; returns the exit status. */
@@ -59,7 +61,9 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
       for (const warning of calibrationMismatches(calibration, config)) process.stderr.write(`deepsift: warning: calibration ${config.calibrationFile}: ${warning}\n`);
     }
   }
-  await assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
+  // Checked while the models load (see scanWith): both take about a tenth of a second.
+  const toolsPresent = assertFfmpegPresent([config.ffmpegPath, config.ffprobePath]);
+  toolsPresent.catch(() => undefined);
 
   const logger = createLogger({ level: config.logLevel });
   const skipped: SkippedEntry[] = [];
@@ -79,7 +83,7 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   // Started before the models load, while this process is small: its own fork is the only one.
   const toolLauncher = createToolLauncher(config.toolLauncher);
   try {
-    return await scanWith(inputs, skipped, outDir, options, { config, logger, metrics, metricsServer, toolLauncher });
+    return await scanWith(inputs, skipped, outDir, options, { config, logger, metrics, metricsServer, toolLauncher, toolsPresent });
   } finally {
     // Waited for, so that the tools' CPU time is counted in this process's children (GNU time, the bench).
     await toolLauncher?.close();
@@ -91,11 +95,21 @@ async function scanWith(
   skipped: SkippedEntry[],
   outDir: string,
   options: ScanCommandOptions,
-  { config, logger, metrics, metricsServer, toolLauncher }: ScanContext,
+  { config, logger, metrics, metricsServer, toolLauncher, toolsPresent }: ScanContext,
 ): Promise<number> {
+  const loading = loadPipelineModels(config, logger);
+  // Its failure is handled below, once the tools are known to run; until then it must not count as unhandled.
+  loading.catch(() => undefined);
+  try {
+    await toolsPresent;
+  } catch (error) {
+    // Said at once; the process ends when the models, still loading, are released.
+    void loading.then(closePipelineModels, () => undefined);
+    throw error;
+  }
   let models: PipelineModels;
   try {
-    models = await loadPipelineModels(config, logger);
+    models = await loading;
   } catch (error) {
     const message = (error as Error).message;
     // An unknown model or a configuration the models cannot be loaded with is the user's to fix.

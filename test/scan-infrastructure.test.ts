@@ -2,7 +2,7 @@
  * `deepsift scan` when its own infrastructure fails mid-scan: it stops with exit 3 and a
  * message that says what broke, and never hangs; a hung ffmpeg is killed at its deadline.
  */
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
@@ -26,6 +26,14 @@ describe('deepsift scan when its infrastructure fails', () => {
     const result = await runCli(['scan', video, '--out', out, '--quiet']);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cannot (read|write) the report .*\.json/);
+  });
+
+  it('ends with exit 3 and names ffmpeg when it is not installed, though the models were already loading', async () => {
+    const out = path.join(dir, 'no-ffmpeg');
+    const result = await runCli(['scan', video, '--out', out, '--quiet', '--ffmpeg', path.join(dir, 'no-such-ffmpeg')]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain(`${path.join(dir, 'no-such-ffmpeg')} was not found on PATH; install ffmpeg`);
+    await expect(readdir(out)).resolves.toEqual([]);
   });
 
   it('kills an ffmpeg that hangs at the decode deadline and reports DEADLINE_EXCEEDED', async () => {
