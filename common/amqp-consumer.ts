@@ -10,7 +10,7 @@ import { copyOptions, deadLetterOf, deliveryCountOf, type CopyHeaders } from './
 import { TransportClosedError, type AmqpConnection, type ReconnectOptions } from './amqp-connection';
 import type { ConfirmedPublisher } from './amqp-publisher';
 import { isDeadLetterQueue, retryTierFor, type AmqpNames } from './amqp-topology';
-import { parseEnvelope } from './envelope';
+import { parseEnvelope, prepareEnvelopeValidation } from './envelope';
 import { describeError } from './errors';
 import { settleFailure } from './failure-policy';
 import { InFlightHandlers } from './in-flight-handlers';
@@ -73,6 +73,7 @@ export class AmqpConsumer<D extends AnyDelivery = Delivery> {
 
   /** Starts consuming; rejects (and stays stopped) if the queue cannot be consumed now. */
   async start(): Promise<void> {
+    if (!this.external) prepareEnvelopeValidation();
     try {
       await this.open();
     } catch (error) {

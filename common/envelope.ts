@@ -38,9 +38,9 @@ const ENVELOPE_SCHEMA = {
 };
 
 /**
- * The validators are compiled when first needed, each payload's when a message of its type
- * first comes: only messages from the broker are validated, so `deepsift scan` never
- * compiles them, and compiling them all takes as long as loading the rest of the pipeline.
+ * The validators are compiled when first needed: only messages from the broker are validated,
+ * and its consumers compile them all as they start (`prepareEnvelopeValidation`). `deepsift
+ * scan` never does, and compiling them takes as long as loading the rest of the pipeline.
  */
 let ajv: Ajv | undefined;
 let validateEnvelopeShape: ValidateFunction | undefined;
@@ -59,6 +59,11 @@ function payloadValidator(type: MessageType): ValidateFunction {
     payloadValidators.set(type, validate);
   }
   return validate;
+}
+
+/** Compiles every validator now: a broker consumer does it as it starts, not on its first messages. */
+export function prepareEnvelopeValidation(): void {
+  for (const type of Object.keys(PAYLOAD_SCHEMAS)) payloadValidator(type as MessageType);
 }
 
 /**
