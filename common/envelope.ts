@@ -37,33 +37,31 @@ const ENVELOPE_SCHEMA = {
   },
 };
 
+/** The compiled validators: the envelope's shape, and each message type's payload. */
+interface EnvelopeValidators {
+  ajv: Ajv;
+  shape: ValidateFunction;
+  payloads: Map<string, ValidateFunction>;
+}
+
 /**
- * The validators are compiled when first needed: only messages from the broker are validated,
- * and its consumers compile them all as they start (`prepareEnvelopeValidation`). `deepsift
+ * Compiled once, when first needed: only messages from the broker are validated, and its
+ * consumers compile the validators as they start (`prepareEnvelopeValidation`). `deepsift
  * scan` never does, and compiling them takes as long as loading the rest of the pipeline.
  */
-let ajv: Ajv | undefined;
-let validateEnvelopeShape: ValidateFunction | undefined;
-const payloadValidators = new Map<string, ValidateFunction>();
+let validators: EnvelopeValidators | undefined;
 
-function compiled(): { ajv: Ajv; validateShape: ValidateFunction } {
-  ajv ??= new Ajv({ allErrors: true });
-  validateEnvelopeShape ??= ajv.compile(ENVELOPE_SCHEMA);
-  return { ajv, validateShape: validateEnvelopeShape };
-}
-
-function payloadValidator(type: MessageType): ValidateFunction {
-  let validate = payloadValidators.get(type);
-  if (validate === undefined) {
-    validate = compiled().ajv.compile(PAYLOAD_SCHEMAS[type]);
-    payloadValidators.set(type, validate);
+/** Compiles the validators unless done already: a broker consumer does it as it starts, not on its first messages. */
+export function prepareEnvelopeValidation(): EnvelopeValidators {
+  if (validators === undefined) {
+    const ajv = new Ajv({ allErrors: true });
+    validators = {
+      ajv,
+      shape: ajv.compile(ENVELOPE_SCHEMA),
+      payloads: new Map(Object.entries(PAYLOAD_SCHEMAS).map(([type, schema]) => [type, ajv.compile(schema)])),
+    };
   }
-  return validate;
-}
-
-/** Compiles every validator now: a broker consumer does it as it starts, not on its first messages. */
-export function prepareEnvelopeValidation(): void {
-  for (const type of Object.keys(PAYLOAD_SCHEMAS)) payloadValidator(type as MessageType);
+  return validators;
 }
 
 /**
@@ -71,12 +69,12 @@ export function prepareEnvelopeValidation(): void {
  * Throws `InvalidMessageError` naming the first problems found.
  */
 export function validateEnvelope(value: unknown): AnyEnvelope {
-  const { ajv, validateShape } = compiled();
-  if (!validateShape(value)) {
-    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(validateShape.errors)}`);
+  const { ajv, shape, payloads } = prepareEnvelopeValidation();
+  if (!shape(value)) {
+    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(shape.errors)}`);
   }
   const envelope = value as unknown as AnyEnvelope;
-  const validatePayload = payloadValidator(envelope.type);
+  const validatePayload = payloads.get(envelope.type)!;
   if (!validatePayload(envelope.payload)) {
     throw new InvalidMessageError(
       `invalid ${envelope.type} payload: ${ajv.errorsText(validatePayload.errors, { dataVar: 'payload' })}`,
