@@ -43,6 +43,15 @@ interface Waiter {
 }
 
 /** A connection to the broker that reconnects until closed. */
+/**
+ * amqplib's `connect`, with amqplib loaded on the first call rather than with this module:
+ * common/ comes along with every command, and `deepsift scan` never connects to a broker.
+ */
+export function connectAmqp(url: string, socketOptions?: { clientProperties?: Record<string, string> }): Promise<ChannelModel> {
+  const amqplib = require('amqplib') as typeof import('amqplib');
+  return amqplib.connect(url, socketOptions);
+}
+
 export class AmqpConnection {
   private model: ChannelModel | undefined;
   private closed = false;
@@ -140,9 +149,7 @@ export class AmqpConnection {
   }
 
   private async establish(): Promise<void> {
-    // amqplib is loaded with the first connection: `deepsift scan` brings this module along and never connects.
-    const { connect } = require('amqplib') as typeof import('amqplib');
-    const model = await connect(this.url, { clientProperties: { connection_name: this.name } });
+    const model = await connectAmqp(this.url, { clientProperties: { connection_name: this.name } });
     let lost = false;
     // amqplib emits 'error' before 'close'; without a listener it would crash the process.
     model.on('error', (error: unknown) => this.logger.warn('Broker connection error.', { error: describeError(error) }));

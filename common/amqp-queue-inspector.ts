@@ -4,6 +4,7 @@
  * backlog never competes with the transport's publishing and consuming channels.
  */
 import type { Channel, ChannelModel } from 'amqplib';
+import { connectAmqp } from './amqp-connection';
 import { AmqpNames } from './amqp-topology';
 import type { QueueDepth, QueueInspector } from './queue-depth-metrics';
 
@@ -57,9 +58,7 @@ export class AmqpQueueInspector implements QueueInspector {
   }
 
   private openModel(): Promise<ChannelModel> {
-    // amqplib is loaded with the first connection, as in amqp-connection.ts.
-    const { connect } = require('amqplib') as typeof import('amqplib');
-    this.model ??= connect(this.options.url, {
+    this.model ??= connectAmqp(this.options.url, {
       clientProperties: { connection_name: this.options.connectionName ?? `deepsift ${this.options.namespace} queue-metrics pid ${process.pid}` },
     }).then((model) => {
       model.on('error', () => undefined);

@@ -5,6 +5,7 @@
  * worker has ever declared its queue) is an error rather than lost.
  */
 import type { ConfirmChannel, ChannelModel } from 'amqplib';
+import { connectAmqp } from '../common/amqp-connection';
 import type { CrawlerJob } from './crawler-job';
 
 export class CrawlerJobPublisher {
@@ -21,9 +22,7 @@ export class CrawlerJobPublisher {
   }
 
   static async connect(url: string, namespace: string): Promise<CrawlerJobPublisher> {
-    // amqplib is loaded with the first connection: the ingest module is loaded by every command.
-    const { connect } = require('amqplib') as typeof import('amqplib');
-    const connection = await connect(url);
+    const connection = await connectAmqp(url);
     const channel = await connection.createConfirmChannel();
     const exchange = `${namespace}.submit`;
     await channel.assertExchange(exchange, 'fanout', { durable: true });
