@@ -82,18 +82,22 @@ async function scanVideos(videos: readonly LabelledVideo[], config: DeepsiftConf
   );
   if (options.showProgress) bar.start(videos.length, 0, { last: '' });
   const metrics = new PipelineMetrics();
-  const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(options.reportsDir), models });
   try {
-    const results = await pipeline.scan(
-      videos.map((v) => ({ uri: v.name, path: v.path })),
-      (result) => {
-        if (options.showProgress) bar.increment({ last: `${result.input.uri}: ${result.report.label ?? result.report.error?.code}` });
-      },
-    );
-    return new Map(results.map((r) => [r.input.path, r.report]));
+    // As in scan: the models are released even when the pipeline cannot start.
+    const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(options.reportsDir), models });
+    try {
+      const results = await pipeline.scan(
+        videos.map((v) => ({ uri: v.name, path: v.path })),
+        (result) => {
+          if (options.showProgress) bar.increment({ last: `${result.input.uri}: ${result.report.label ?? result.report.error?.code}` });
+        },
+      );
+      return new Map(results.map((r) => [r.input.path, r.report]));
+    } finally {
+      await pipeline.close();
+    }
   } finally {
     if (options.showProgress) bar.stop();
-    await pipeline.close();
     await closePipelineModels(models);
   }
 }

@@ -11,7 +11,6 @@ import {
   resolveConfig,
   type DeepsiftConfig,
   type Logger,
-  type MetricsServer,
   type PipelineMetrics,
 } from '../common';
 import { createToolLauncher, type ToolLauncher } from '../frame-extractor';
@@ -38,7 +37,6 @@ interface ScanContext {
   config: DeepsiftConfig;
   logger: Logger;
   metrics: PipelineMetrics;
-  metricsServer: MetricsServer | undefined;
   toolLauncher: ToolLauncher | undefined;
   /** Rejects with a CliError when ffmpeg or ffprobe does not run. */
   toolsPresent: Promise<void>;
@@ -72,21 +70,25 @@ export async function runScan(names: string[], options: ScanCommandOptions): Pro
   if (inputs.length === 0) throw new CliError(noVideosMessage(names, skipped), EXIT.usage);
 
   const { metrics, metricsServer } = await startCommandMetrics(config, logger);
-
-  const outDir = path.resolve(options.out);
+  // Whatever ends the scan, the metrics server closes with it: left listening, it would keep the process alive.
   try {
-    await mkdir(outDir, { recursive: true });
-  } catch (error) {
-    throw new CliError(`cannot create the output folder ${outDir}: ${(error as Error).message}`, EXIT.infrastructure);
-  }
+    const outDir = path.resolve(options.out);
+    try {
+      await mkdir(outDir, { recursive: true });
+    } catch (error) {
+      throw new CliError(`cannot create the output folder ${outDir}: ${(error as Error).message}`, EXIT.infrastructure);
+    }
 
-  // Started before the models load, while this process is small: its own fork is the only one.
-  const toolLauncher = createToolLauncher(config.toolLauncher);
-  try {
-    return await scanWith(inputs, skipped, outDir, options, { config, logger, metrics, metricsServer, toolLauncher, toolsPresent });
+    // Started before the models load, while this process is small: its own fork is the only one.
+    const toolLauncher = createToolLauncher(config.toolLauncher);
+    try {
+      return await scanWith(inputs, skipped, outDir, options, { config, logger, metrics, toolLauncher, toolsPresent });
+    } finally {
+      // Waited for, so that the tools' CPU time is counted in this process's children (GNU time, the bench).
+      await toolLauncher?.close();
+    }
   } finally {
-    // Waited for, so that the tools' CPU time is counted in this process's children (GNU time, the bench).
-    await toolLauncher?.close();
+    await metricsServer?.close();
   }
 }
 
@@ -95,7 +97,7 @@ async function scanWith(
   skipped: SkippedEntry[],
   outDir: string,
   options: ScanCommandOptions,
-  { config, logger, metrics, metricsServer, toolLauncher, toolsPresent }: ScanContext,
+  { config, logger, metrics, toolLauncher, toolsPresent }: ScanContext,
 ): Promise<number> {
   const loading = loadPipelineModels(config, logger);
   // Its failure is handled below, once the tools are known to run; until then it must not count as unhandled.
@@ -104,7 +106,7 @@ async function scanWith(
     await toolsPresent;
   } catch (error) {
     // Said at once; the process ends when the models, still loading, are released.
-    void loading.then(closePipelineModels, () => undefined);
+    void loading.then(closePipelineModels).catch(() => undefined);
     throw error;
   }
   let models: PipelineModels;
@@ -124,17 +126,20 @@ async function scanWith(
   const showProgress = !options.quiet && process.stderr.isTTY === true;
   if (showProgress) bar.start(inputs.length, 0, { last: '' });
 
-  const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models, toolLauncher });
   let results: ScanResult[];
   try {
-    results = await pipeline.scan(inputs, (result) => {
-      if (showProgress) bar.increment({ last: `${path.basename(result.input.uri)}: ${result.report.label ?? result.report.error?.code}` });
-    });
+    // The models are released however this ends, a pipeline that cannot start included: their threads would keep the process alive.
+    const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models, toolLauncher });
+    try {
+      results = await pipeline.scan(inputs, (result) => {
+        if (showProgress) bar.increment({ last: `${path.basename(result.input.uri)}: ${result.report.label ?? result.report.error?.code}` });
+      });
+    } finally {
+      await pipeline.close();
+    }
   } finally {
     if (showProgress) bar.stop();
-    await pipeline.close();
     await closePipelineModels(models);
-    await metricsServer?.close();
   }
 
   if (options.json) process.stdout.write(JSON.stringify(results.map((r) => r.report), null, 2) + '\n');

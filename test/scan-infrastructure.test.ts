@@ -36,6 +36,12 @@ describe('deepsift scan when its infrastructure fails', () => {
     await expect(readdir(out)).resolves.toEqual([]);
   });
 
+  it('ends with the usage exit when a model is unknown while it serves metrics, instead of waiting for ever', async () => {
+    const result = await runCli(['scan', video, '--out', path.join(dir, 'metrics'), '--quiet', '--metrics-port', '0', '--detectors', 'no-such-detector']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot load the models: Unknown model "no-such-detector"');
+  });
+
   it('kills an ffmpeg that hangs at the decode deadline and reports DEADLINE_EXCEEDED', async () => {
     const hung = path.join(dir, 'hung-ffmpeg');
     await writeFile(hung, '#!/bin/sh\n[ "$1" = -version ] && exec ffmpeg -version\nsleep 6011\n');
