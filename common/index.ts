@@ -1,4 +1,4 @@
-export type { RawImage, Box, FaceDetection, Yuv420Image } from './raw-image';
+export type { RawImage, Box, FaceDetection, Yuv420Image, YuvMatrix } from './raw-image';
 export { yuv420Bytes } from './raw-image';
 export {
   VideoRejectedError,

@@ -12,15 +12,20 @@ export interface RawImage {
   channels: 3;
 }
 
+/** The matrix that turns a YUV image's samples into RGB, limited range either way. */
+export type YuvMatrix = 'bt601' | 'bt709';
+
 /**
- * An uncompressed 8-bit planar YUV 4:2:0 image (ffmpeg's `yuv420p`, BT.601 limited range):
- * the Y plane, then U and V at ⌈width/2⌉ × ⌈height/2⌉. Half the bytes of RGB.
+ * An uncompressed 8-bit planar YUV 4:2:0 image (ffmpeg's `yuv420p`, limited range): the Y
+ * plane, then U and V at ⌈width/2⌉ × ⌈height/2⌉. Half the bytes of RGB.
  */
 export interface Yuv420Image {
   data: Buffer;
   width: number;
   height: number;
   format: 'yuv420p';
+  /** BT.601 when absent (what ffmpeg assumes of untagged video); `bt709` for video tagged so. */
+  matrix?: YuvMatrix;
 }
 
 /** One plane of a {@link Yuv420Image}: where it starts in `data`, and its size. */

@@ -1,4 +1,5 @@
-import type { Yuv420Image } from './raw-image';
+import { execFileSync } from 'node:child_process';
+import type { Yuv420Image, YuvMatrix } from './raw-image';
 import { yuv420ToRgb } from './yuv-to-rgb';
 
 /** A 64×48 YUV 4:2:0 frame: a luma ramp, chroma varying by block. */
@@ -30,6 +31,30 @@ describe('yuv420ToRgb', () => {
     const rgb = yuv420ToRgb(frame, { x1: 0, y1: 0, x2: 2, y2: 2 }).data;
     expect(rgb.subarray(0, 3)).toEqual(rgb.subarray(3, 6));
     expect(rgb.subarray(0, 3)).toEqual(rgb.subarray(6, 9));
+  });
+
+  it.each<[YuvMatrix, string[]]>([
+    ['bt601', []],
+    ['bt709', ['setparams=colorspace=bt709:range=tv']],
+  ])('gives the RGB that ffmpeg gives for %s, to a level or two, across the whole limited range', (matrix, tag) => {
+    // Random samples, so that saturated colours are tested as well as skin tones.
+    const width = 256;
+    const height = 144;
+    const frame = testFrame(width, height);
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    for (let i = 0; i < width * height; i++) frame.data[i] = 16 + (random() % 220);
+    for (let i = width * height; i < frame.data.length; i++) frame.data[i] = 16 + (random() % 225);
+    const ffmpeg = execFileSync(
+      'ffmpeg',
+      ['-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-i', 'pipe:0', '-vf', [...tag, 'format=rgb24'].join(','), '-f', 'rawvideo', 'pipe:1'],
+      { input: frame.data },
+    );
+    const ours = yuv420ToRgb({ ...frame, matrix }).data;
+    expect(ours).toHaveLength(ffmpeg.length);
+    const differences = ours.map((value, i) => Math.abs(value - ffmpeg[i]!));
+    expect(Math.max(...differences)).toBeLessThanOrEqual(2);
+    expect(differences.filter((d) => d <= 1).length).toBeGreaterThanOrEqual(0.999 * ours.length);
   });
 
   it('rejects a region outside the frame and data of the wrong size', () => {

@@ -1,27 +1,52 @@
 /**
  * YUV 4:2:0 to RGB for a region of a frame, as ffmpeg's `format=rgb24` converts a YUV 4:2:0
- * stream that is not tagged otherwise (swscale's unscaled path): BT.601 limited range, each
- * chroma sample shared by its 2×2 block of pixels. Only the pixels of a face crop are
- * converted, never the whole frame unless asked. Shared by the face cropper, which cuts the
- * crops, and the crop packs that the detector workers read them from.
+ * stream (swscale's unscaled path): limited range, BT.601 unless the video is tagged BT.709
+ * (swscale follows the tag), each chroma sample shared by its 2×2 block of pixels. Only the
+ * pixels of a face crop are converted, never the whole frame unless asked. Shared by the face
+ * cropper, which cuts the crops, and the crop packs that the detector workers read them from.
  */
-import { yuv420Bytes, yuv420Planes, type Box, type RawImage, type Yuv420Image } from './raw-image';
+import { yuv420Bytes, yuv420Planes, type Box, type RawImage, type Yuv420Image, type YuvMatrix } from './raw-image';
 
-/**
- * Fixed-point (16-bit) BT.601 limited-range coefficients, as ffmpeg 5.1's swscale applies them
- * (least-squares fit of its rgb24 output on the sample video: within one level for 99.99 %
- * of the values, against two to three for the textbook matrix), rounding included.
- */
+/** 16-bit fixed-point coefficients of one matrix, rounding included. */
+interface Coefficients {
+  yGain: number;
+  vToR: number;
+  uToG: number;
+  vToG: number;
+  uToB: number;
+  rOffset: number;
+  gOffset: number;
+  bOffset: number;
+}
+
 const SCALE = 1 << 16;
 const fixed = (value: number): number => Math.round(value * SCALE);
-const Y_GAIN = fixed(1.16397);
-const V_TO_R = fixed(1.5767);
-const U_TO_G = fixed(0.41995);
-const V_TO_G = fixed(0.84148);
-const U_TO_B = fixed(2.0855);
-const R_OFFSET = fixed(0.5 - 0.778);
-const G_OFFSET = fixed(0.5 - 1.2176);
-const B_OFFSET = fixed(0.5 - 0.773);
+
+/**
+ * Least-squares fits of ffmpeg 5.1's rgb24 output (then tuned to the fewest differing values),
+ * over random YUV samples covering the whole limited range and frames of the sample video:
+ * within one level for 99.99 % of the values and never more than two, for either matrix.
+ * swscale's SIMD code keeps fewer bits than the textbook matrix, whose values these are near.
+ * (An earlier fit on the sample video alone was as close on skin tones but up to 7 levels off
+ * on saturated colours.) `common/yuv-to-rgb.test.ts` checks them against ffmpeg.
+ */
+const COEFFICIENTS: Record<YuvMatrix, Coefficients> = {
+  bt601: coefficients(1.16458, 1.59693, 0.39176, 0.81307, 2.01793, -0.4103, -0.9059, -0.4812),
+  bt709: coefficients(1.16487, 1.7939, 0.21345, 0.53316, 2.11327, -0.47181, -0.96903, -0.39655),
+};
+
+function coefficients(yGain: number, vToR: number, uToG: number, vToG: number, uToB: number, rOffset: number, gOffset: number, bOffset: number): Coefficients {
+  return {
+    yGain: fixed(yGain),
+    vToR: fixed(vToR),
+    uToG: fixed(uToG),
+    vToG: fixed(vToG),
+    uToB: fixed(uToB),
+    rOffset: fixed(rOffset),
+    gOffset: fixed(gOffset),
+    bOffset: fixed(bOffset),
+  };
+}
 
 /** The pixels of `region` (integer corners inside the frame; the whole frame by default) as interleaved RGB. */
 export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2: frame.width, y2: frame.height }): RawImage {
@@ -33,6 +58,7 @@ export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2
   if (!(Number.isInteger(x1) && Number.isInteger(y1) && x1 >= 0 && y1 >= 0 && x2 <= width && y2 <= height && x2 > x1 && y2 > y1)) {
     throw new RangeError(`region ${x1},${y1}-${x2},${y2} is not inside the ${width}x${height} frame`);
   }
+  const { yGain, vToR, uToG, vToG, uToB, rOffset, gOffset, bOffset } = COEFFICIENTS[frame.matrix ?? 'bt601'];
   const outWidth = x2 - x1;
   const outHeight = y2 - y1;
   const out = Buffer.allocUnsafe(outWidth * outHeight * 3);
@@ -45,13 +71,13 @@ export function yuv420ToRgb(frame: Yuv420Image, region: Box = { x1: 0, y1: 0, x2
     const yRow = y * width;
     const cRow = (y >> 1) * chromaWidth;
     for (let x = x1; x < x2; x++) {
-      const luma = (data[yRow + x]! - 16) * Y_GAIN;
+      const luma = (data[yRow + x]! - 16) * yGain;
       const c = cRow + (x >> 1);
       const u = data[uPlane + c]! - 128;
       const v = data[vPlane + c]! - 128;
-      out[o++] = clampByte((luma + V_TO_R * v + R_OFFSET) >> 16);
-      out[o++] = clampByte((luma - U_TO_G * u - V_TO_G * v + G_OFFSET) >> 16);
-      out[o++] = clampByte((luma + U_TO_B * u + B_OFFSET) >> 16);
+      out[o++] = clampByte((luma + vToR * v + rOffset) >> 16);
+      out[o++] = clampByte((luma - uToG * u - vToG * v + gOffset) >> 16);
+      out[o++] = clampByte((luma + uToB * u + bOffset) >> 16);
     }
   }
   return { data: out, width: outWidth, height: outHeight, channels: 3 };
