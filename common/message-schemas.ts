@@ -24,7 +24,7 @@ const source = {
 const blobRef = {
   type: 'object',
   required: ['key', 'format', 'width', 'height'],
-  properties: { key: nonEmptyString, format: { enum: ['rgb24', 'yuv420p', 'jpeg', 'png', 'webp', 'yuv420p-med'] }, width: count, height: count, offset: count },
+  properties: { key: nonEmptyString, format: { enum: ['rgb24', 'yuv420p', 'yuv420p-bt709', 'jpeg', 'png', 'webp', 'yuv420p-med', 'yuv420p-bt709-med'] }, width: count, height: count, offset: count },
 };
 
 const videoInfo = {

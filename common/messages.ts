@@ -53,12 +53,13 @@ export interface VideoInfo {
  * height × 3 bytes) or an encoded image (`jpeg`, `png`: frames that cross the bucket
  * between a frame extractor and a face cropper running apart; `webp`: lossless face crops
  * in a crop pack; `yuv420p-med`: a crop pack's lossless face crop kept as its YUV 4:2:0
- * planes, predicted and Huffman-coded; see `common/packed-crop.ts`).
+ * planes, predicted and Huffman-coded; see `common/packed-crop.ts`). The `-bt709` formats
+ * are the same for video tagged BT.709, whose samples turn into RGB by another matrix.
  */
 export interface BlobRef {
   key: string;
   /** `yuv420p`: planar Y, then U and V at half width and height (rounded up), as ffmpeg writes it. */
-  format: 'rgb24' | 'yuv420p' | 'jpeg' | 'png' | 'webp' | 'yuv420p-med';
+  format: 'rgb24' | 'yuv420p' | 'yuv420p-bt709' | 'jpeg' | 'png' | 'webp' | 'yuv420p-med' | 'yuv420p-bt709-med';
   width: number;
   height: number;
   /**

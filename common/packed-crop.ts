@@ -5,7 +5,7 @@
  * - `yuv420p-med`: a crop cut from a YUV 4:2:0 frame (`cropPlanesFromYuv`), kept as its
  *   planes: each sample's difference to JPEG-LS's median edge predictor, Huffman-coded by
  *   zlib (see `encodeYuvPlanes`). The detector converts the planes to RGB exactly as `scan`
- *   does. On the sample video 35 KiB per 256×256 crop, ~1.5 ms to encode and ~1.2 ms to
+ *   does. `yuv420p-bt709-med` is the same for video tagged BT.709 (another matrix to RGB). On the sample video 35 KiB per 256×256 crop, ~1.5 ms to encode and ~1.2 ms to
  *   decode (PNG of the same planes: 57 KiB, 6 and 3 ms; WebP effort 1: 34 KiB, 20 and 5 ms).
  * - `webp`: an RGB crop (from a frame that is not kept as YUV) as lossless WebP (effort 0,
  *   quality 25), one RIFF file after the other; each file carries its own length, so the
@@ -31,13 +31,13 @@ export type CropEncoding = 'rgb24' | 'lossless';
 export type CropPixels = RawImage | Yuv420Image;
 
 /** The formats a crop may have in a pack. */
-export type PackedCropFormat = Extract<BlobRef['format'], 'rgb24' | 'webp' | 'yuv420p-med'>;
+export type PackedCropFormat = Extract<BlobRef['format'], 'rgb24' | 'webp' | 'yuv420p-med' | 'yuv420p-bt709-med'>;
 
 /** The bytes of `crop` as a pack stores them, and their format. */
 export async function encodePackedCrop(crop: CropPixels, encoding: CropEncoding): Promise<{ data: Buffer; format: PackedCropFormat }> {
   if (isYuv(crop)) {
     if (encoding === 'rgb24') return { data: yuv420ToRgb(crop).data, format: 'rgb24' };
-    return { data: await encodeYuvPlanes(crop), format: 'yuv420p-med' };
+    return { data: await encodeYuvPlanes(crop), format: crop.matrix === 'bt709' ? 'yuv420p-bt709-med' : 'yuv420p-med' };
   }
   if (encoding === 'rgb24') return { data: crop.data, format: 'rgb24' };
   // In lossless mode libwebp's quality is how hard it searches: at effort 0, 25 gives the same size as the default 80 in about 60 % of the time.
@@ -59,6 +59,7 @@ export async function unpackCrop(pack: Buffer, blob: BlobRef): Promise<RawImage>
     return { data: pack.subarray(start, start + length), width: blob.width, height: blob.height, channels: 3 };
   }
   if (blob.format === 'yuv420p-med') return yuv420ToRgb(await decodeYuvPlanes(pack, blob));
+  if (blob.format === 'yuv420p-bt709-med') return yuv420ToRgb({ ...(await decodeYuvPlanes(pack, blob)), matrix: 'bt709' });
   if (blob.format !== 'webp') throw new PackedCropError(`${blob.key}: crops are never stored as ${blob.format}`);
   // RIFF: "RIFF", the little-endian length of what follows the first 8 bytes, "WEBP".
   if (pack.length < start + 12 || pack.toString('latin1', start, start + 4) !== 'RIFF') {

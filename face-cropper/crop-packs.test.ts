@@ -104,6 +104,16 @@ describe('CropPacks', () => {
     });
   });
 
+  it('gives back crops of video tagged BT.709 as the RGB of that matrix, not of BT.601', async () => {
+    const bt709 = fromVideo.yuv.map((planes): Yuv420Image => ({ ...planes, matrix: 'bt709' }));
+    const { read, format } = await roundTrip(bt709, 'lossless');
+    expect(format).toBe('yuv420p-bt709-med');
+    read.forEach((crop, i) => {
+      expect(crop.data.equals(yuv420ToRgb(bt709[Math.floor(i / 2)]!).data)).toBe(true);
+      expect(crop.data.equals(yuv420ToRgb(fromVideo.yuv[Math.floor(i / 2)]!).data)).toBe(false);
+    });
+  });
+
   it('stores crops cut from YUV frames in fewer bytes than the same faces cut from RGB frames', async () => {
     const yuv = await roundTrip(fromVideo.yuv, 'lossless');
     const rgb = await roundTrip(fromVideo.rgb, 'lossless');

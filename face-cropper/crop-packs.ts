@@ -8,7 +8,7 @@ import type { BlobRef } from '../common';
 import { encodePackedCrop, type CropEncoding, type CropPixels, type PackedCropFormat } from '../common/packed-crop';
 
 /** File extension of a pack, by the format of its crops. */
-const EXTENSIONS: Record<PackedCropFormat, string> = { rgb24: 'rgb', webp: 'webp', 'yuv420p-med': 'yuv' };
+const EXTENSIONS: Record<PackedCropFormat, string> = { rgb24: 'rgb', webp: 'webp', 'yuv420p-med': 'yuv', 'yuv420p-bt709-med': 'yuv709' };
 
 export class CropPacks {
   private readonly packs = new Map<string, { parts: Buffer[]; bytes: number }>();

@@ -291,8 +291,10 @@ interface FramePixels {
 }
 
 async function framePixels(data: Buffer, blob: BlobRef): Promise<FramePixels> {
-  if (blob.format !== 'yuv420p') return { rgb: await decodeFrame(data, blob) };
-  return { yuv: { data, width: blob.width, height: blob.height, format: 'yuv420p' } };
+  const yuv: Yuv420Image = { data, width: blob.width, height: blob.height, format: 'yuv420p' };
+  if (blob.format === 'yuv420p') return { yuv };
+  if (blob.format === 'yuv420p-bt709') return { yuv: { ...yuv, matrix: 'bt709' } };
+  return { rgb: await decodeFrame(data, blob) };
 }
 
 /** The crop of a face: RGB, or from a YUV frame its YUV planes, resized (the pack converts them for in-memory detectors). */

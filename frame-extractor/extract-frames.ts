@@ -112,18 +112,18 @@ export async function* extractFrames(
 
 /**
  * Whether {@link extractFramesForDetection} gives the same pixels as {@link extractFrames}
- * once its crops are converted to RGB: ffmpeg's rgb24 of a YUV 4:2:0 stream is BT.601
- * limited range when the stream is not tagged otherwise, and a 4:2:0 copy of it loses
- * nothing. Other streams (4:4:4, BT.709, full range, RGB) keep the RGB path, and so do
- * frames whose width is not a multiple of 16 or height odd, which swscale converts by
- * another route (measured: up to 7 levels apart).
+ * once its crops are converted to RGB: ffmpeg's rgb24 of a limited-range YUV 4:2:0 stream
+ * is BT.601 unless the stream is tagged BT.709 (`common/yuv-to-rgb.ts` does both), and a
+ * 4:2:0 copy of it loses nothing. Other streams (4:4:4, other matrices such as BT.2020,
+ * full range, RGB) keep the RGB path, and so do frames whose width is not a multiple of
+ * 16 or height odd, which swscale converts by another route (measured: up to 7 levels apart).
  */
 export function canCarryAsYuv420(probe: VideoProbe): boolean {
   return (
     probe.pixelFormat === 'yuv420p' &&
     probe.width % 16 === 0 &&
     probe.height % 2 === 0 &&
-    [undefined, 'unknown', 'bt470bg', 'smpte170m'].includes(probe.colorSpace) &&
+    [undefined, 'unknown', 'bt470bg', 'smpte170m', 'bt709'].includes(probe.colorSpace) &&
     [undefined, 'unknown', 'tv'].includes(probe.colorRange)
   );
 }
@@ -154,7 +154,7 @@ export async function* extractFramesForDetection(
     yield {
       index: frame.index,
       ptsSeconds: frame.ptsSeconds,
-      full: { data: frame.buffers[0]!, width, height, format: 'yuv420p' },
+      full: { data: frame.buffers[0]!, width, height, format: 'yuv420p', ...(probe.colorSpace === 'bt709' ? { matrix: 'bt709' as const } : {}) },
       detection: { data: frame.buffers[1]!, width: detectionSize.width, height: detectionSize.height, channels: 3 },
     };
   }

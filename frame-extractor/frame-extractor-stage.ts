@@ -145,7 +145,7 @@ export class FrameExtractorStage {
             frameIndex: frame.index,
             sampleIndex,
             ptsSeconds: frame.ptsSeconds,
-            blob: { key, format: 'yuv420p', width: frame.full.width, height: frame.full.height },
+            blob: { key, format: frame.full.matrix === 'bt709' ? 'yuv420p-bt709' : 'yuv420p', width: frame.full.width, height: frame.full.height },
             detectionBlob: { key: detectionKey, format: 'rgb24', width: frame.detection.width, height: frame.detection.height },
           });
         }
