@@ -11,6 +11,7 @@
  *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
  *   npm run bench -- --mode both --layout group --k 8 --repeat 3   (embedded and distributed alternate; median ratio)
  *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
+ *   npm run bench -- --mode embedded --k 16 --video ~/phone-clip.mp4   (copies of your own video instead of the sample)
  *   npm run bench -- --mode temporal [--clips 4x61]   (LRNet's clips and landmarks on its demo videos: temporal-bench.ts)
  *
  * DEEPSIFT_* variables in the environment reach the scanned CLI unchanged (try
@@ -47,6 +48,8 @@ interface BenchArgs {
   layouts: Layout[];
   /** Reports of an earlier build over the sample video and ../shared/eval, to compare this build's with. */
   qualityBaseline: string | undefined;
+  /** The video the K copies are made of; the shared sample when not given. */
+  video: string | undefined;
   /** `--mode temporal`: clips per video and frames per clip. */
   clips: { count: number; frames: number } | undefined;
   /** Runs of each K, embedded and distributed alternating, so that both meet the same load. */
@@ -66,7 +69,7 @@ interface BenchRow {
 }
 
 function parseArgs(argv: string[]): BenchArgs {
-  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined, clips: undefined, repeat: 1 };
+  const args: Omit<BenchArgs, 'kValues'> & { kValues?: number[] } = { mode: 'both', keep: false, extractorConcurrency: undefined, layouts: ['group', 'split'], qualityBaseline: undefined, video: undefined, clips: undefined, repeat: 1 };
   const value = (i: number, arg: string, name: string): [string, number] =>
     arg === name ? [argv[i + 1] ?? '', i + 1] : [arg.slice(name.length + 1), i];
   for (let i = 0; i < argv.length; i++) {
@@ -82,6 +85,11 @@ function parseArgs(argv: string[]): BenchArgs {
       const [raw, next] = value(i, arg, '--quality-baseline');
       if (raw === '') throw new Error('--quality-baseline: expected a folder of reports');
       args.qualityBaseline = path.resolve(raw);
+      i = next;
+    } else if (flag === '--video') {
+      const [raw, next] = value(i, arg, '--video');
+      if (raw === '') throw new Error('--video: expected a video file');
+      args.video = path.resolve(raw);
       i = next;
     } else if (flag === '--k') {
       const [raw, next] = value(i, arg, '--k');
@@ -295,7 +303,7 @@ async function main(): Promise<void> {
 
   const root = await makeBenchDir();
   try {
-    const source = path.join(sharedDir(), SAMPLE_VIDEO);
+    const source = args.video ?? path.join(sharedDir(), SAMPLE_VIDEO);
     log(`making ${Math.max(...args.kValues)} copies of ${source} in ${root}...`);
     const copiesDir = path.join(root, 'copies');
     await mkdir(copiesDir);

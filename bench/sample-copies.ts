@@ -30,14 +30,16 @@ export function makeBenchDir(): Promise<string> {
 }
 
 /**
- * Writes `count` copies of `source` into `dir` as `copy-000.mp4`, … with
- * `ffmpeg -c copy -metadata comment=copy-N` (a remux: no re-encoding), and returns their paths.
+ * Writes `count` copies of `source` into `dir` as `copy-000.mp4`, … (the source's own
+ * extension) with `ffmpeg -c copy -metadata comment=copy-N` (a remux: no re-encoding), and
+ * returns their paths.
  */
 export async function makeSampleCopies(source: string, count: number, dir: string): Promise<string[]> {
-  if (!existsSync(source)) throw new Error(`sample video not found: ${source} (set DEEPSIFT_SHARED_DIR)`);
+  if (!existsSync(source)) throw new Error(`video not found: ${source} (set DEEPSIFT_SHARED_DIR for the sample)`);
+  const extension = path.extname(source) || '.mp4';
   const copies: string[] = [];
   for (let n = 0; n < count; n++) {
-    const target = path.join(dir, `copy-${String(n).padStart(3, '0')}.mp4`);
+    const target = path.join(dir, `copy-${String(n).padStart(3, '0')}${extension}`);
     await ffmpeg(['-hide_banner', '-v', 'error', '-y', '-i', source, '-map', '0', '-c', 'copy', '-metadata', `comment=copy-${n}`, target]);
     copies.push(target);
   }

@@ -98,6 +98,15 @@ export async function makeFaceVideo(face: string, file: string, options: { faceS
 }
 
 /**
+ * A copy of the H.264 video `file` whose headers say BT.709 (primaries, transfer and YUV
+ * matrix, limited range): the same samples, which ffmpeg then turns into other RGB.
+ */
+export async function tagBt709(file: string, out: string): Promise<string> {
+  await runFfmpeg(['-i', file, '-c', 'copy', '-bsf:v', 'h264_metadata=colour_primaries=1:transfer_characteristics=1:matrix_coefficients=1:video_full_range_flag=0', out]);
+  return out;
+}
+
+/**
  * Two videos side by side, each scaled to `width`×`height`, `seconds` long (H.264): a
  * video with two faces, one from each.
  */
