@@ -5,8 +5,10 @@
  * - `yuv420p-med`: a crop cut from a YUV 4:2:0 frame (`cropPlanesFromYuv`), kept as its
  *   planes: each sample's difference to JPEG-LS's median edge predictor, Huffman-coded by
  *   zlib (see `encodeYuvPlanes`). The detector converts the planes to RGB exactly as `scan`
- *   does. `yuv420p-bt709-med` is the same for video tagged BT.709 (another matrix to RGB). On the sample video 35 KiB per 256×256 crop, ~1.5 ms to encode and ~1.2 ms to
+ *   does. On the sample video 35 KiB per 256×256 crop, ~1.5 ms to encode and ~1.2 ms to
  *   decode (PNG of the same planes: 57 KiB, 6 and 3 ms; WebP effort 1: 34 KiB, 20 and 5 ms).
+ *   `yuv420p-bt709-med` is the same for video tagged BT.709, whose planes turn into RGB by
+ *   that matrix.
  * - `webp`: an RGB crop (from a frame that is not kept as YUV) as lossless WebP (effort 0,
  *   quality 25), one RIFF file after the other; each file carries its own length, so the
  *   offset is enough. 70 KiB per 256×256 crop instead of 192 KiB, ~4 ms to encode and

@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { yuv420ToRgb } from '../common/yuv-to-rgb';
-import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame } from './index';
-import { sharedDir } from '../test/video-fixtures';
+import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame, type VideoProbe } from './index';
+import { sharedDir, tagColours } from '../test/video-fixtures';
 
 const limits = DEFAULT_VIDEO_LIMITS;
 const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
@@ -23,14 +22,6 @@ function difference(a: Buffer, b: Buffer): { max: number; mean: number } {
   return { max, mean: sum / a.length };
 }
 
-/** A copy of the sample video whose H.264 headers say `matrix` (ITU-T H.273 code): the same pixels, tagged otherwise. */
-function tagged(folder: string, name: string, matrix: number): string {
-  const file = path.join(folder, `${name}.mp4`);
-  const tags = `h264_metadata=colour_primaries=${matrix === 9 ? 9 : 1}:transfer_characteristics=1:matrix_coefficients=${matrix}:video_full_range_flag=0`;
-  execFileSync('ffmpeg', ['-v', 'error', '-i', interview, '-c', 'copy', '-bsf:v', tags, file]);
-  return file;
-}
-
 let folder: string;
 beforeAll(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deepsift-yuv-'));
@@ -38,24 +29,29 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
 
 it('a video tagged with a matrix other than BT.601 or BT.709 (BT.2020) keeps the RGB path', async () => {
-  expect(canCarryAsYuv420(await probeVideo(tagged(folder, 'bt2020', 9), limits))).toBe(false);
+  const bt2020 = await tagColours(interview, path.join(folder, 'bt2020.mp4'), 'bt2020');
+  expect(canCarryAsYuv420(await probeVideo(bt2020, limits))).toBe(false);
 });
 
 describe.each([
   ['the sample video (untagged: BT.601)', undefined],
   ['the sample video tagged BT.709', 'bt709'],
 ] as const)('extractFramesForDetection of %s', (_, matrix) => {
+  let probe: VideoProbe;
   let rgbFrames: SampledFrame[];
   let splitFrames: DetectionFrame[];
   beforeAll(async () => {
-    const video = matrix === undefined ? interview : tagged(folder, matrix, 1);
-    const probe = await probeVideo(video, limits);
-    expect(canCarryAsYuv420(probe)).toBe(true);
+    const video = matrix === undefined ? interview : await tagColours(interview, path.join(folder, `${matrix}.mp4`), matrix);
+    probe = await probeVideo(video, limits);
     rgbFrames = [];
     for await (const frame of extractFrames(video, probe, { frameCount: 4, limits })) rgbFrames.push(frame);
     splitFrames = [];
     for await (const frame of extractFramesForDetection(video, probe, detectionSize, { frameCount: 4, limits })) splitFrames.push(frame);
   }, 60_000);
+
+  it('qualifies for the YUV path (4:2:0, width a multiple of 16, a matrix it converts)', () => {
+    expect(canCarryAsYuv420(probe)).toBe(true);
+  });
 
   it('samples the same frames, at the same times, as the RGB path', () => {
     expect(splitFrames.map((f) => [f.index, f.ptsSeconds])).toEqual(rgbFrames.map((f) => [f.index, f.ptsSeconds]));

@@ -11,7 +11,7 @@ import type { VideoReport } from '../aggregator';
 import { hashFile } from '../ingest';
 import { runCli } from './cli-runner';
 import { Deployment, eventually, POISON_MARKER, sleep, type WorkerProcess } from './distributed-harness';
-import { makeFaceVideo, makeTempDir, runFfmpeg, sharedDir, tagBt709 } from './video-fixtures';
+import { makeFaceVideo, makeTempDir, runFfmpeg, sharedDir, tagColours } from './video-fixtures';
 
 const FACES = path.join(sharedDir(), 'faces');
 /**
@@ -38,7 +38,7 @@ describe.each(LAYOUTS)('distributed deepsift, $name', ({ stages: STAGES, extract
     videos.fake = await makeFaceVideo(path.join(FACES, 'df', 'df00204.jpg'), path.join(dir, 'fake.mp4'));
     videos.real = await makeFaceVideo(path.join(FACES, 'real', 'real00240.jpg'), path.join(dir, 'real.mp4'));
     // Tagged BT.709, as most HD video is: its frames and crops carry that matrix through the stages.
-    videos.real2 = await tagBt709(await makeFaceVideo(path.join(FACES, 'real', 'real00772.jpg'), path.join(dir, 'real2-untagged.mp4')), path.join(dir, 'real2.mp4'));
+    videos.real2 = await tagColours(await makeFaceVideo(path.join(FACES, 'real', 'real00772.jpg'), path.join(dir, 'real2-untagged.mp4')), path.join(dir, 'real2.mp4'), 'bt709');
     videos.fake2 = await makeFaceVideo(path.join(FACES, 'df', 'df01254.jpg'), path.join(dir, 'fake2.mp4'));
     deployment = await Deployment.start({ DEEPSIFT_DELIVERY_LIMIT: '2', DEEPSIFT_ALLOW_PRIVATE_URLS: 'true' });
     await deployment.listenToResults();

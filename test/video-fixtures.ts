@@ -97,12 +97,20 @@ export async function makeFaceVideo(face: string, file: string, options: { faceS
   return file;
 }
 
+/** ITU-T H.273 codes of colour primaries, transfer and YUV matrix, as H.264 headers give them. */
+const COLOUR_TAGS = {
+  bt709: { primaries: 1, transfer: 1, matrix: 1 },
+  bt2020: { primaries: 9, transfer: 14, matrix: 9 },
+};
+
 /**
- * A copy of the H.264 video `file` whose headers say BT.709 (primaries, transfer and YUV
- * matrix, limited range): the same samples, which ffmpeg then turns into other RGB.
+ * A copy of the H.264 video `file` whose headers say `colours` (limited range): the same
+ * samples, which ffmpeg then turns into other RGB.
  */
-export async function tagBt709(file: string, out: string): Promise<string> {
-  await runFfmpeg(['-i', file, '-c', 'copy', '-bsf:v', 'h264_metadata=colour_primaries=1:transfer_characteristics=1:matrix_coefficients=1:video_full_range_flag=0', out]);
+export async function tagColours(file: string, out: string, colours: keyof typeof COLOUR_TAGS): Promise<string> {
+  const { primaries, transfer, matrix } = COLOUR_TAGS[colours];
+  const tags = `h264_metadata=colour_primaries=${primaries}:transfer_characteristics=${transfer}:matrix_coefficients=${matrix}:video_full_range_flag=0`;
+  await runFfmpeg(['-i', file, '-c', 'copy', '-bsf:v', tags, out]);
   return out;
 }
 
