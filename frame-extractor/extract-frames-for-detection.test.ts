@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame, type VideoProbe } from './index';
-import { sharedDir, tagColours } from '../test/video-fixtures';
+import { runFfmpeg, sharedDir, tagColours } from '../test/video-fixtures';
 
 const limits = DEFAULT_VIDEO_LIMITS;
 const interview = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
@@ -33,15 +33,23 @@ it('a video tagged with a matrix other than BT.601 or BT.709 (BT.2020) keeps the
   expect(canCarryAsYuv420(await probeVideo(bt2020, limits))).toBe(false);
 });
 
+/** Portrait 1080×1920, as phones film: a width that is not a multiple of 16. */
+async function portrait(): Promise<string> {
+  const file = path.join(folder, 'portrait.mp4');
+  await runFfmpeg(['-i', interview, '-t', '2', '-vf', 'crop=1080:1080,scale=1080:1920', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', file]);
+  return file;
+}
+
 describe.each([
-  ['the sample video (untagged: BT.601)', undefined],
-  ['the sample video tagged BT.709', 'bt709'],
-] as const)('extractFramesForDetection of %s', (_, matrix) => {
+  ['the sample video (untagged: BT.601)', undefined, async () => interview],
+  ['the sample video tagged BT.709', 'bt709', async () => tagColours(interview, path.join(folder, 'bt709.mp4'), 'bt709')],
+  ['a portrait video, 1080 wide', undefined, portrait],
+] as const)('extractFramesForDetection of %s', (_, matrix, makeVideo) => {
   let probe: VideoProbe;
   let rgbFrames: SampledFrame[];
   let splitFrames: DetectionFrame[];
   beforeAll(async () => {
-    const video = matrix === undefined ? interview : await tagColours(interview, path.join(folder, `${matrix}.mp4`), matrix);
+    const video = await makeVideo();
     probe = await probeVideo(video, limits);
     rgbFrames = [];
     for await (const frame of extractFrames(video, probe, { frameCount: 4, limits })) rgbFrames.push(frame);
@@ -49,7 +57,7 @@ describe.each([
     for await (const frame of extractFramesForDetection(video, probe, detectionSize, { frameCount: 4, limits })) splitFrames.push(frame);
   }, 60_000);
 
-  it('qualifies for the YUV path (4:2:0, width a multiple of 16, a matrix it converts)', () => {
+  it('qualifies for the YUV path (4:2:0, even width and height, a matrix it converts)', () => {
     expect(canCarryAsYuv420(probe)).toBe(true);
   });
 
@@ -59,9 +67,9 @@ describe.each([
 
   it('gives a full-resolution YUV frame, with its matrix, and a detection-size RGB frame per sample', () => {
     for (const frame of splitFrames) {
-      expect(frame.full).toMatchObject({ width: 1920, height: 1080, format: 'yuv420p' });
+      expect(frame.full).toMatchObject({ width: probe.width, height: probe.height, format: 'yuv420p' });
       expect(frame.full.matrix).toBe(matrix);
-      expect(frame.full.data.length).toBe(1920 * 1080 * 3 / 2);
+      expect(frame.full.data.length).toBe(probe.width * probe.height * 3 / 2);
       expect(frame.detection).toMatchObject({ width: 640, height: 480, channels: 3 });
       expect(frame.detection.data.length).toBe(640 * 480 * 3);
     }
@@ -82,7 +90,7 @@ describe.each([
     expect(region).toMatchObject({ width: 300, height: 300 });
     for (const y of [0, 151, 299]) {
       const row = region.data.subarray(y * 300 * 3, (y + 1) * 300 * 3);
-      const start = ((57 + y) * 1920 + 101) * 3;
+      const start = ((57 + y) * frame.width + 101) * 3;
       expect(row.equals(whole.subarray(start, start + 300 * 3))).toBe(true);
     }
   });

@@ -113,15 +113,16 @@ export async function* extractFrames(
 /**
  * Whether {@link extractFramesForDetection} gives the same pixels as {@link extractFrames}
  * once its crops are converted to RGB: ffmpeg's rgb24 of a limited-range YUV 4:2:0 stream
- * is BT.601 unless the stream is tagged BT.709 (`common/yuv-to-rgb.ts` does both), and a
- * 4:2:0 copy of it loses nothing. Other streams (4:4:4, other matrices such as BT.2020,
- * full range, RGB) keep the RGB path, and so do frames whose width is not a multiple of
- * 16 or height odd, which swscale converts by another route (measured: up to 7 levels apart).
+ * is BT.601 unless the stream is tagged BT.709 (`common/yuv-to-rgb.ts` does both, within 2
+ * levels, whatever the width: measured on 1080-, 1270-, 1912- and 1928-wide frames too), and
+ * a 4:2:0 copy of it loses nothing. Other streams (4:4:4, other matrices such as BT.2020,
+ * full range, RGB) keep the RGB path, and so do frames of odd width or height, whose last
+ * chroma sample covers one pixel.
  */
 export function canCarryAsYuv420(probe: VideoProbe): boolean {
   return (
     probe.pixelFormat === 'yuv420p' &&
-    probe.width % 16 === 0 &&
+    probe.width % 2 === 0 &&
     probe.height % 2 === 0 &&
     [undefined, 'unknown', 'bt470bg', 'smpte170m', 'bt709'].includes(probe.colorSpace) &&
     [undefined, 'unknown', 'tv'].includes(probe.colorRange)
