@@ -24,6 +24,7 @@ import zlib from 'node:zlib';
 import sharp from 'sharp';
 import type { BlobRef } from './messages';
 import { yuv420Bytes, yuv420Planes, type RawImage, type Yuv420Image, type Yuv420Plane } from './raw-image';
+import { matrixOfPackedYuvCrop, yuvPackedCropFormat } from './yuv-matrix';
 import { yuv420ToRgb } from './yuv-to-rgb';
 
 /** How crops are stored in a pack: raw RGB, or lossless (predicted and Huffman-coded planes for YUV crops, WebP for RGB ones). */
@@ -39,7 +40,7 @@ export type PackedCropFormat = Extract<BlobRef['format'], 'rgb24' | 'webp' | 'yu
 export async function encodePackedCrop(crop: CropPixels, encoding: CropEncoding): Promise<{ data: Buffer; format: PackedCropFormat }> {
   if (isYuv(crop)) {
     if (encoding === 'rgb24') return { data: yuv420ToRgb(crop).data, format: 'rgb24' };
-    return { data: await encodeYuvPlanes(crop), format: crop.matrix === 'bt709' ? 'yuv420p-bt709-med' : 'yuv420p-med' };
+    return { data: await encodeYuvPlanes(crop), format: yuvPackedCropFormat(crop.matrix) };
   }
   if (encoding === 'rgb24') return { data: crop.data, format: 'rgb24' };
   // In lossless mode libwebp's quality is how hard it searches: at effort 0, 25 gives the same size as the default 80 in about 60 % of the time.
@@ -60,8 +61,8 @@ export async function unpackCrop(pack: Buffer, blob: BlobRef): Promise<RawImage>
     if (pack.length < start + length) throw new PackedCropError(`${blob.key} is cut short (${pack.length} bytes, crop at ${start}..${start + length})`);
     return { data: pack.subarray(start, start + length), width: blob.width, height: blob.height, channels: 3 };
   }
-  if (blob.format === 'yuv420p-med') return yuv420ToRgb(await decodeYuvPlanes(pack, blob));
-  if (blob.format === 'yuv420p-bt709-med') return yuv420ToRgb({ ...(await decodeYuvPlanes(pack, blob)), matrix: 'bt709' });
+  const matrix = matrixOfPackedYuvCrop(blob.format);
+  if (matrix !== undefined) return yuv420ToRgb({ ...(await decodeYuvPlanes(pack, blob)), matrix });
   if (blob.format !== 'webp') throw new PackedCropError(`${blob.key}: crops are never stored as ${blob.format}`);
   // RIFF: "RIFF", the little-endian length of what follows the first 8 bytes, "WEBP".
   if (pack.length < start + 12 || pack.toString('latin1', start, start + 4) !== 'RIFF') {

@@ -81,7 +81,7 @@ export async function cropPlanesFromYuv(frame: Yuv420Image, box: Box, options: C
     resizePlane(data, uPlane, chromaRegion, uOut.width),
     resizePlane(data, vPlane, chromaRegion, uOut.width),
   ]);
-  return { data: Buffer.concat(planes), width: options.size, height: options.size, format: 'yuv420p', ...(frame.matrix ? { matrix: frame.matrix } : {}) };
+  return { data: Buffer.concat(planes), width: options.size, height: options.size, format: 'yuv420p', matrix: frame.matrix };
 }
 
 /** `region` of one plane of `data`, resized to `side`×`side` (sharp's default kernel). */

@@ -10,6 +10,7 @@ import {
   cropBlobKey,
   DEFAULT_RETRY_POLICY,
   elapsedMs,
+  matrixOfYuvFrame,
   ObjectNotFoundError,
   QUEUES,
   ROUTING,
@@ -291,10 +292,9 @@ interface FramePixels {
 }
 
 async function framePixels(data: Buffer, blob: BlobRef): Promise<FramePixels> {
-  const yuv: Yuv420Image = { data, width: blob.width, height: blob.height, format: 'yuv420p' };
-  if (blob.format === 'yuv420p') return { yuv };
-  if (blob.format === 'yuv420p-bt709') return { yuv: { ...yuv, matrix: 'bt709' } };
-  return { rgb: await decodeFrame(data, blob) };
+  const matrix = matrixOfYuvFrame(blob.format);
+  if (matrix === undefined) return { rgb: await decodeFrame(data, blob) };
+  return { yuv: { data, width: blob.width, height: blob.height, format: 'yuv420p', matrix } };
 }
 
 /** The crop of a face: RGB, or from a YUV frame its YUV planes, resized (the pack converts them for in-memory detectors). */

@@ -41,9 +41,9 @@ async function portrait(): Promise<string> {
 }
 
 describe.each([
-  ['the sample video (untagged: BT.601)', undefined, async () => interview],
+  ['the sample video (untagged: BT.601)', 'bt601', async () => interview],
   ['the sample video tagged BT.709', 'bt709', async () => tagColours(interview, path.join(folder, 'bt709.mp4'), 'bt709')],
-  ['a portrait video, 1080 wide', undefined, portrait],
+  ['a portrait video, 1080 wide', 'bt601', portrait],
 ] as const)('extractFramesForDetection of %s', (_, matrix, makeVideo) => {
   let probe: VideoProbe;
   let rgbFrames: SampledFrame[];

@@ -1,4 +1,5 @@
 import { yuv420Bytes, type RawImage, type Yuv420Image } from '../common/raw-image';
+import { yuvMatrixOf } from '../common/yuv-matrix';
 import {
   DEFAULT_FFMPEG_PATHS,
   forEachLine,
@@ -124,7 +125,7 @@ export function canCarryAsYuv420(probe: VideoProbe): boolean {
     probe.pixelFormat === 'yuv420p' &&
     probe.width % 2 === 0 &&
     probe.height % 2 === 0 &&
-    [undefined, 'unknown', 'bt470bg', 'smpte170m', 'bt709'].includes(probe.colorSpace) &&
+    yuvMatrixOf(probe.colorSpace) !== undefined &&
     [undefined, 'unknown', 'tv'].includes(probe.colorRange)
   );
 }
@@ -155,7 +156,7 @@ export async function* extractFramesForDetection(
     yield {
       index: frame.index,
       ptsSeconds: frame.ptsSeconds,
-      full: { data: frame.buffers[0]!, width, height, format: 'yuv420p', ...(probe.colorSpace === 'bt709' ? { matrix: 'bt709' as const } : {}) },
+      full: { data: frame.buffers[0]!, width, height, format: 'yuv420p', matrix: yuvMatrixOf(probe.colorSpace) },
       detection: { data: frame.buffers[1]!, width: detectionSize.width, height: detectionSize.height, channels: 3 },
     };
   }

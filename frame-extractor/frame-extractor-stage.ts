@@ -24,6 +24,7 @@ import {
   type Subscription,
   type VideoInfo,
   workPrefix,
+  yuvFrameFormat,
 } from '../common';
 import { canCarryAsYuv420, extractFrames, extractFramesForDetection, type ExtractFramesOptions, type FrameSize } from './extract-frames';
 import { decodePath } from './decode-path';
@@ -145,7 +146,7 @@ export class FrameExtractorStage {
             frameIndex: frame.index,
             sampleIndex,
             ptsSeconds: frame.ptsSeconds,
-            blob: { key, format: frame.full.matrix === 'bt709' ? 'yuv420p-bt709' : 'yuv420p', width: frame.full.width, height: frame.full.height },
+            blob: { key, format: yuvFrameFormat(frame.full.matrix), width: frame.full.width, height: frame.full.height },
             detectionBlob: { key: detectionKey, format: 'rgb24', width: frame.detection.width, height: frame.detection.height },
           });
         }
