@@ -42,7 +42,6 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-/** A connection to the broker that reconnects until closed. */
 /**
  * amqplib's `connect`, with amqplib loaded on the first call rather than with this module:
  * common/ comes along with every command, and `deepsift scan` never connects to a broker.
@@ -52,6 +51,7 @@ export function connectAmqp(url: string, socketOptions?: { clientProperties?: Re
   return amqplib.connect(url, socketOptions);
 }
 
+/** A connection to the broker that reconnects until closed. */
 export class AmqpConnection {
   private model: ChannelModel | undefined;
   private closed = false;
