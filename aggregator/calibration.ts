@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv, { type ValidateFunction } from 'ajv';
+import { SchemaValidator } from '../common/schema-validator';
 import calibrationSchema from './calibration-schema.json';
 
 /** Version of the calibration file format (`schemaVersion`). */
@@ -61,8 +61,7 @@ export class CalibrationError extends Error {
   }
 }
 
-/** Compiled on first use: most runs read no calibration file. */
-let validateCalibration: ValidateFunction | undefined;
+const calibrationValidator = new SchemaValidator(calibrationSchema);
 
 /** Parses and validates calibration JSON; throws `CalibrationError` naming the problems. */
 export function parseCalibration(bytes: Buffer | string, source: string): LoadedCalibration {
@@ -72,10 +71,8 @@ export function parseCalibration(bytes: Buffer | string, source: string): Loaded
   } catch (error) {
     throw new CalibrationError(`calibration file ${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  const validate = (validateCalibration ??= new Ajv({ allErrors: true }).compile(calibrationSchema));
-  if (!validate(data)) {
-    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
-    throw new CalibrationError(`calibration file ${source} is not a deepsift calibration: ${problems.join('; ')}`);
+  if (!calibrationValidator.validate(data)) {
+    throw new CalibrationError(`calibration file ${source} is not a deepsift calibration: ${calibrationValidator.problems().join('; ')}`);
   }
   return { calibration: data as unknown as Calibration, source, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

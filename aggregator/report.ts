@@ -2,8 +2,7 @@
  * The per-video report: what deepsift tells its users. Versioned; its JSON Schema is
  * `aggregator/report-schema.json`, documented in the README.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import type { Box, ClipScores, ClipSettings, FailureCode, StageName, TrackBlockScores, VideoInfo } from '../common';
+import { SchemaValidator, type Box, type ClipScores, type ClipSettings, type FailureCode, type StageName, type TrackBlockScores, type VideoInfo } from '../common';
 import reportSchema from './report-schema.json';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -99,14 +98,11 @@ export interface VideoReport {
   deepsiftVersion: string;
 }
 
-/** Compiled on first use, not when the module loads. */
-let validateReport: ValidateFunction | undefined;
+const reportValidator = new SchemaValidator(reportSchema);
 
 /** Checks a report against the published schema; returns the problems (empty when valid). */
 export function reportSchemaErrors(report: unknown): string[] {
-  const validate = (validateReport ??= new Ajv({ allErrors: true }).compile(reportSchema));
-  if (validate(report)) return [];
-  return (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''}`.trim());
+  return reportValidator.validate(report) ? [] : reportValidator.problems();
 }
 
 /** Storage key of a video's report. */

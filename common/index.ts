@@ -1,5 +1,6 @@
 export type { RawImage, Box, FaceDetection, Yuv420Image, YuvMatrix } from './raw-image';
 export { yuv420Bytes } from './raw-image';
+export { SchemaValidator } from './schema-validator';
 export { matrixOfYuvFrame, yuvFrameFormat, yuvMatrixOf } from './yuv-matrix';
 export {
   VideoRejectedError,

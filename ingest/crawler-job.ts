@@ -3,8 +3,7 @@
  * publish to have a video analysed. Parsed and validated here; anything else is an
  * `InvalidMessageError`, which dead-letters the message with the reason.
  */
-import Ajv, { type ValidateFunction } from 'ajv';
-import { InvalidMessageError } from '../common';
+import { InvalidMessageError, SchemaValidator } from '../common';
 import schema from './crawler-job.schema.json';
 
 /** A validated crawler job. */
@@ -16,9 +15,7 @@ export interface CrawlerJob {
   correlationId?: string;
 }
 
-/** Compiled on first use: only ingest's crawler consumer reads crawler jobs. */
-let ajv: Ajv | undefined;
-let validateJob: ValidateFunction | undefined;
+const jobValidator = new SchemaValidator(schema);
 
 /** Parses message bytes into a crawler job, or throws `InvalidMessageError` saying why not. */
 export function parseCrawlerJob(body: Buffer | string, knownDetectors?: ReadonlySet<string>): CrawlerJob {
@@ -28,10 +25,8 @@ export function parseCrawlerJob(body: Buffer | string, knownDetectors?: Readonly
   } catch (error) {
     throw new InvalidMessageError('crawler job is not valid JSON', { cause: error });
   }
-  ajv ??= new Ajv({ allErrors: true });
-  const validate = (validateJob ??= ajv.compile(schema));
-  if (!validate(value)) {
-    throw new InvalidMessageError(`invalid crawler job: ${ajv.errorsText(validate.errors, { dataVar: 'job' })}`);
+  if (!jobValidator.validate(value)) {
+    throw new InvalidMessageError(`invalid crawler job: ${jobValidator.errorsText('job')}`);
   }
   const job = value as unknown as CrawlerJob;
   const unknown = (job.detectors ?? []).filter((d) => knownDetectors && !knownDetectors.has(d));

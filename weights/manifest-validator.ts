@@ -3,28 +3,22 @@
  * cross-field rules a JSON Schema cannot state. Invalid input is a `ManifestError`
  * naming the file and the field.
  */
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { SchemaValidator } from '../common/schema-validator';
 import schema from './manifest-schema.json';
 import type { ModelManifest } from './manifest';
 import { ManifestError } from './weights-errors';
 
-let compiled: ValidateFunction<ModelManifest> | undefined;
-
-function schemaValidator(): ValidateFunction<ModelManifest> {
-  // Compiled on first use and kept: a compiled validator is a pure function of its input.
-  // strictRequired is off because the if/then rule requires fields declared at the top level.
-  compiled ??= new Ajv({ allErrors: true, strict: true, strictRequired: false }).compile<ModelManifest>(schema);
-  return compiled;
-}
+// strictRequired is off because the if/then rule requires fields declared at the top level.
+const manifestValidator = new SchemaValidator<ModelManifest>(schema, { allErrors: true, strict: true, strictRequired: false });
 
 /**
  * Checks a parsed manifest and returns it typed; throws `ManifestError` naming `file`
  * and the first offending field (all schema errors are listed in the message).
  */
 export function validateManifest(json: unknown, file = '<inline>'): ModelManifest {
-  const validate = schemaValidator();
-  if (!validate(json)) {
-    const errors = (validate.errors ?? []).filter((error) => error.keyword !== 'if');
+  if (!manifestValidator.validate(json)) {
+    const errors = manifestValidator.errors.filter((error) => error.keyword !== 'if');
     const [first] = errors;
     if (first === undefined) throw new ManifestError(file, '', 'does not match the manifest schema.');
     const detail = errors.map((error) => `${fieldOf(error)} ${describe(error)}`).join('; ');
