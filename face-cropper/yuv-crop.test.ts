@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import type { RawImage, Yuv420Image } from '../common/raw-image';
+import sharp from 'sharp';
+import { yuv420Planes, type RawImage, type Yuv420Image } from '../common/raw-image';
 import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { sharedDir } from '../test/video-fixtures';
-import { cropFace, cropFaceFromYuv, cropPlanesFromYuv } from './face-crop';
+import { cropFace, cropFaceFromYuv, cropPlanesFromYuv, squareCropBox } from './face-crop';
 
 /** A 64×48 YUV 4:2:0 frame: diagonal luma stripes, chroma varying by row. */
 function testFrame(width = 64, height = 48): Yuv420Image {
@@ -44,6 +45,34 @@ describe('cropFaceFromYuv', () => {
     // Without colour, only the rounding differs.
     const grey: Yuv420Image = { ...frame, data: Buffer.from(frame.data).fill(128, 1920 * 1080) };
     expect(difference(await cropFaceFromYuv(grey, face, options), await cropFace(yuv420ToRgb(grey), face, options)).max).toBeLessThanOrEqual(2);
+  });
+
+  it('resizes each plane of the square on its own, with the Lanczos-3 of sharp, to the last bit', async () => {
+    const video = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+    const frame: Yuv420Image = {
+      data: execFileSync('ffmpeg', ['-v', 'error', '-ss', '6', '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 << 20 }),
+      width: 1920,
+      height: 1080,
+      format: 'yuv420p',
+    };
+    // Each plane's region resized alone: what a crop's planes are.
+    const planeAlone = async (plane: number, region: sharp.Region, side: number) => {
+      const { start, width, height } = yuv420Planes(1920, 1080)[plane]!;
+      return sharp(frame.data.subarray(start, start + width * height), { raw: { width, height, channels: 1 } })
+        .extract(region).resize(side, side, { fit: 'fill' }).toColourspace('b-w').raw().toBuffer();
+    };
+    const boxes = [{ x1: 815.3, y1: 173.1, x2: 1061.7, y2: 469.2 }, { x1: 101, y1: 77, x2: 180, y2: 170 }, { x1: 1800, y1: 990, x2: 1919, y2: 1079 }];
+    for (const [box, size] of [[boxes[0], 256], [boxes[1], 255], [boxes[2], 64]] as const) {
+      const planes = await cropPlanesFromYuv(frame, box, { marginRatio: 0.2, size });
+      const square = squareCropBox(box, 0.2, 1920, 1080);
+      const left = square.x1 >> 1;
+      const top = square.y1 >> 1;
+      const chroma = { left, top, width: Math.ceil(square.x2 / 2) - left, height: Math.ceil(square.y2 / 2) - top };
+      const luma = { left: square.x1, top: square.y1, width: square.x2 - square.x1, height: square.y2 - square.y1 };
+      const half = Math.ceil(size / 2);
+      const expected = Buffer.concat([await planeAlone(0, luma, size), await planeAlone(1, chroma, half), await planeAlone(2, chroma, half)]);
+      expect(planes.data.equals(expected)).toBe(true);
+    }
   });
 
   it('cuts planes of the crop size, the chroma at half of it rounded up, wherever the square starts', async () => {
