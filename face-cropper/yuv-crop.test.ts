@@ -16,15 +16,16 @@ function testFrame(width = 64, height = 48): Yuv420Image {
   return { data, width, height, format: 'yuv420p' };
 }
 
+/** The 1080p sample video's frame at `seconds`, decoded by ffmpeg. */
+function sampleVideoFrame(seconds: number): Yuv420Image {
+  const video = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
+  const args = ['-v', 'error', '-ss', String(seconds), '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'];
+  return { data: execFileSync('ffmpeg', args, { maxBuffer: 64 << 20 }), width: 1920, height: 1080, format: 'yuv420p' };
+}
+
 describe('cropFaceFromYuv', () => {
   it('is the crop cropFace cuts from the frame converted whole, but for the chroma resized at half resolution', async () => {
-    const video = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
-    const frame: Yuv420Image = {
-      data: execFileSync('ffmpeg', ['-v', 'error', '-ss', '4', '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 << 20 }),
-      width: 1920,
-      height: 1080,
-      format: 'yuv420p',
-    };
+    const frame = sampleVideoFrame(4);
     const face = { x1: 815.3, y1: 173.1, x2: 1061.7, y2: 469.2 }; // the speaker's face, as UltraFace finds it
     const options = { marginRatio: 0.2, size: 256 };
     const difference = (a: RawImage, b: RawImage) => {
@@ -48,13 +49,7 @@ describe('cropFaceFromYuv', () => {
   });
 
   it('resizes each plane of the square on its own, with the Lanczos-3 of sharp, to the last bit', async () => {
-    const video = path.join(sharedDir(), 'videos', 'interview_1080p.mp4');
-    const frame: Yuv420Image = {
-      data: execFileSync('ffmpeg', ['-v', 'error', '-ss', '6', '-i', video, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1'], { maxBuffer: 64 << 20 }),
-      width: 1920,
-      height: 1080,
-      format: 'yuv420p',
-    };
+    const frame = sampleVideoFrame(6);
     // Each plane's region resized alone: what a crop's planes are.
     const planeAlone = async (plane: number, region: sharp.Region, side: number) => {
       const { start, width, height } = yuv420Planes(1920, 1080)[plane]!;
