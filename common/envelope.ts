@@ -52,6 +52,7 @@ interface EnvelopeValidators {
  */
 let validators: EnvelopeValidators | undefined;
 
+/** The Ajv instance and the envelope's shape validator, made on first use. */
 function envelopeValidators(): EnvelopeValidators {
   if (validators === undefined) {
     const ajv = new Ajv({ allErrors: true });
