@@ -55,6 +55,17 @@ describe('buildDoneReport', () => {
     expect(report.timings.totalMs).toBeGreaterThanOrEqual(1000);
   });
 
+  it('lists the detectors in the configured order whatever order their scores arrived in', () => {
+    const tracks = [{ trackId: 0, samples: [0, 1] }];
+    const a = scores('a', { '0-0': 0.1, '0-1': 0.3 });
+    const b = scores('b', { '0-0': 0.2, '0-1': 0.4 });
+    const inOrder = buildDoneReport(faces(tracks), new Map([['a', a], ['b', b]]), settings);
+    const reversed = buildDoneReport(faces(tracks), new Map([['b', b], ['a', a]]), settings);
+    expect(Object.keys(reversed.faces[0]!.frames[0]!.scores)).toEqual(['a', 'b']);
+    expect(reversed.models.map((m) => m.name)).toEqual(['ultraface-rfb-640', 'a', 'b']);
+    expect(JSON.stringify({ ...reversed, createdAt: null, timings: null })).toBe(JSON.stringify({ ...inOrder, createdAt: null, timings: null }));
+  });
+
   it('says UNKNOWN without faces', () => {
     const report = buildDoneReport(faces([]), new Map(), settings);
     expect(reportSchemaErrors(report)).toEqual([]);

@@ -36,10 +36,11 @@ export interface ReportSettings {
 /** Builds the report of a video whose faces were all scored by every detector. */
 export function buildDoneReport(
   faces: Envelope<'video.faces'>,
-  scores: Map<string, VideoScoresPayload>,
+  arrived: Map<string, VideoScoresPayload>,
   settings: ReportSettings,
 ): VideoReport {
   const payload: VideoFacesPayload = faces.payload;
+  const scores = inDetectorOrder(arrived, payload.detectors);
   const scoreByCrop = new Map<string, Record<string, number>>();
   for (const [detector, result] of scores) {
     for (const { cropId, score } of result.scores) {
@@ -140,6 +141,21 @@ export function buildDoneReport(
     timings: withTotal({ ...payload.timings, 'detector-workers': round(detectorBusyMs) }, payload.source.submittedAt),
     models,
   };
+}
+
+/**
+ * The detectors' results in the order the scan configured them, not the order they arrived in,
+ * so that two reports of the same video are the same byte for byte (per-frame `scores`, `models`).
+ * Results of a detector the scan did not list, if any, come last.
+ */
+function inDetectorOrder(scores: Map<string, VideoScoresPayload>, detectors: string[]): Map<string, VideoScoresPayload> {
+  const ordered = new Map<string, VideoScoresPayload>();
+  for (const detector of detectors) {
+    const result = scores.get(detector);
+    if (result !== undefined) ordered.set(detector, result);
+  }
+  for (const [detector, result] of scores) if (!ordered.has(detector)) ordered.set(detector, result);
+  return ordered;
 }
 
 /**
