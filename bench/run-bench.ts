@@ -20,12 +20,14 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { executionPaths } from './execution-paths';
+import { describeGpuUsage, startGpuMonitor, type GpuUsage } from './gpu-monitor';
 import { printDistributedDetails, runDistributed, s3BytesPerVideo, type DistributedResult, type Layout } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
 import { printTable, seconds } from './print-table';
 import { compareQuality } from './quality-comparison';
 import { runTemporalBench } from './temporal-bench';
-import { makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
+import { describeVideo, makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
 
 /** K values of `--mode embedded` when `--k` is not given: memory must not grow from the first to the second. */
 export const DEFAULT_K_VALUES = [4, 16];
@@ -66,6 +68,10 @@ interface BenchRow {
   startupMs: number | undefined;
   busyMs: Record<(typeof STAGES)[number], number>;
   failed: number;
+  /** Where each model and the decoding ran, from the scan's log. */
+  paths: string[];
+  /** nvidia-smi's samples over the scan, or why there were none. */
+  gpu: GpuUsage[] | string;
 }
 
 function parseArgs(argv: string[]): BenchArgs {
@@ -137,12 +143,14 @@ async function scan(dir: string, outDir: string, k: number): Promise<Omit<BenchR
     DEEPSIFT_WEIGHTS_MIRROR: process.env.DEEPSIFT_WEIGHTS_MIRROR ?? path.join(shared, 'weights'),
   };
   const cli = path.join(repoRoot(), 'bin', 'deepsift.js');
+  const monitor = await startGpuMonitor();
   const scan = await runMeasured(process.execPath, [cli, 'scan', dir, '-o', outDir, '--quiet', '--json'], env);
+  const gpu = 'stop' in monitor ? await monitor.stop() : monitor.unavailable;
   if (scan.exitCode !== 0) throw new Error(`scan exited with ${scan.exitCode}:\n${scan.stderr.slice(-4000)}`);
   const reports = JSON.parse(scan.stdout) as Array<{ status: string; timings: Partial<Record<string, number>> }>;
   if (reports.length !== k) throw new Error(`expected ${k} reports, got ${reports.length}`);
   const busyMs = Object.fromEntries(STAGES.map((s) => [s, reports.reduce((sum, r) => sum + (r.timings[s] ?? 0), 0)])) as BenchRow['busyMs'];
-  return { scan, startupMs: firstSubmittedMs(scan), busyMs, failed: reports.filter((r) => r.status !== 'done').length };
+  return { scan, startupMs: firstSubmittedMs(scan), busyMs, failed: reports.filter((r) => r.status !== 'done').length, paths: executionPaths(scan.stderr), gpu };
 }
 
 function firstSubmittedMs(scan: Measured): number | undefined {
@@ -176,7 +184,7 @@ function printResults(rows: BenchRow[]): void {
   const s = seconds;
   const table: string[][] = [[
     'K', 'decode 1x s', 'decode 2x s', 'plain s', 'scan s', 'ratio', 'start-up s', 'ratio w/o start-up',
-    'videos/min', 'extract busy s', 'faces busy s', 'detect busy s', 'peak RSS MiB', 'scan CPU s', 'plain CPU s',
+    'videos/min', 'videos/hour', 'extract busy s', 'faces busy s', 'detect busy s', 'peak RSS MiB', 'scan CPU s', 'plain CPU s',
   ]];
   for (const r of rows) {
     const twoBetter = r.decodeTwoAtATime.wallMs < r.decodeSequential.wallMs;
@@ -186,7 +194,7 @@ function printResults(rows: BenchRow[]): void {
     table.push([
       String(r.k), s(r.decodeSequential.wallMs), s(r.decodeTwoAtATime.wallMs), `${s(plain.wallMs)} (${twoBetter ? '2x' : '1x'})`,
       s(scanMs), (scanMs / plain.wallMs).toFixed(2), s(r.startupMs), steady === undefined ? '-' : (steady / plain.wallMs).toFixed(2),
-      ((r.k * 60_000) / scanMs).toFixed(1), s(r.busyMs['frame-extractor']), s(r.busyMs['face-cropper']), s(r.busyMs['detector-workers']),
+      ((r.k * 60_000) / scanMs).toFixed(1), ((r.k * 3_600_000) / scanMs).toFixed(0), s(r.busyMs['frame-extractor']), s(r.busyMs['face-cropper']), s(r.busyMs['detector-workers']),
       (r.scan.peakRssKiB / 1024).toFixed(0), s(r.scan.cpuMs), s(plain.cpuMs),
     ]);
     if (r.failed > 0) log(`warning: K=${r.k}: ${r.failed} report(s) failed`);
@@ -198,6 +206,10 @@ function printResults(rows: BenchRow[]): void {
     'start-up: scan start to the first "Video submitted." log (node, model loading). Busy: per-video stage ms summed',
     '(frame-extractor runs videos concurrently and counts waits; detect sums both detectors). Peak RSS: largest process.',
   ].join('\n'));
+  for (const r of rows) {
+    console.log(`K=${r.k}: ran on ${r.paths.join('; ') || 'unknown (no info log)'}`);
+    console.log(typeof r.gpu === 'string' ? `K=${r.k}: GPU: none sampled, ${r.gpu}` : describeGpuUsage(r.gpu).map((line) => `K=${r.k}: ${line}`).join('\n'));
+  }
 }
 
 /** One K of the comparison: the embedded scan and the distributed run over the same videos, with the load around each. */
@@ -304,6 +316,7 @@ async function main(): Promise<void> {
   const root = await makeBenchDir();
   try {
     const source = args.video ?? path.join(sharedDir(), SAMPLE_VIDEO);
+    console.log(`video: ${source} (${describeVideo(source)}), K copies of it`);
     log(`making ${Math.max(...args.kValues)} copies of ${source} in ${root}...`);
     const copiesDir = path.join(root, 'copies');
     await mkdir(copiesDir);

@@ -3,7 +3,7 @@
  * bytes (a different `comment` tag) and the same content, so the scan hashes them as
  * K different videos but every copy costs the same to decode.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
@@ -44,6 +44,15 @@ export async function makeSampleCopies(source: string, count: number, dir: strin
     copies.push(target);
   }
   return copies;
+}
+
+/** `1920x1080, 10.0 s, h264` for the bench's header: what one video of "videos/hour" is. */
+export function describeVideo(file: string): string {
+  const probe = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height,codec_name:format=duration', '-of', 'json', file], { encoding: 'utf8' });
+  if (probe.status !== 0) return `unreadable by ffprobe (${probe.stderr?.trim() || probe.error?.message})`;
+  const { streams, format } = JSON.parse(probe.stdout) as { streams: Array<{ width?: number; height?: number; codec_name?: string }>; format: { duration?: string } };
+  const stream = streams[0];
+  return `${stream?.width}x${stream?.height}, ${Number(format.duration).toFixed(1)} s, ${stream?.codec_name}`;
 }
 
 function ffmpeg(args: string[]): Promise<void> {
