@@ -129,7 +129,10 @@ async function scanWith(
   let results: ScanResult[];
   try {
     // The models are released however this ends, a pipeline that cannot start included: their threads would keep the process alive.
-    const pipeline = await EmbeddedPipeline.create(config, { logger, metrics, reports: new LocalStorage(outDir), models, toolLauncher });
+    // Fewer videos than it may decode at once: each gets a larger share of the cores to decode
+    // with (one video alone, ffmpeg's choice, all of them: ~0.5 s sooner for the sample on 2 cores).
+    const pipelineConfig = { ...config, videoConcurrency: Math.min(config.videoConcurrency, inputs.length) };
+    const pipeline = await EmbeddedPipeline.create(pipelineConfig, { logger, metrics, reports: new LocalStorage(outDir), models, toolLauncher });
     try {
       results = await pipeline.scan(inputs, (result) => {
         if (showProgress) bar.increment({ last: `${path.basename(result.input.uri)}: ${result.report.label ?? result.report.error?.code}` });
