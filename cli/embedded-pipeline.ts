@@ -22,7 +22,7 @@ import {
 } from '../common';
 import { AggregatorStage, DeadLetterReporter, type VideoReport } from '../aggregator';
 import { DetectorWorker, TemporalDetectorWorker } from '../detector-workers';
-import { FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
+import { EarlyFaceDetection, FaceCropperStage, type TemporalClipOptions } from '../face-cropper';
 import { createToolLauncher, FrameExtractorStage, DEFAULT_VIDEO_LIMITS, type FfmpegPaths, type ToolLauncher, type VideoLimits } from '../frame-extractor';
 import { LocalIngest, type LocalInput } from '../ingest';
 import { CliError, EXIT } from './exit-codes';
@@ -132,9 +132,14 @@ export class EmbeddedPipeline {
       maxDurationSeconds: config.maxDurationSeconds,
       maxPixels: config.maxPixels,
     };
+    const faceBatchSize = faceBatchSizeOf(config, models.faceDetector);
+    // One frame per run (CPU): the detector runs on each frame as ffmpeg delivers it. In batches
+    // (a GPU), the face cropper batches a video's frames itself.
+    const earlyFaces = faceBatchSize === 1 ? new EarlyFaceDetection(models.faceDetector) : undefined;
     const faceCropper = new FaceCropperStage(
       {
         ...stageDeps,
+        earlyFaces,
         work: this.work,
         faceDetector: models.faceDetector,
         faceDetectorModel: { name: models.faceDetectorModel.manifest.name, sha256: models.faceDetectorModel.sha256 },
@@ -144,11 +149,11 @@ export class EmbeddedPipeline {
         cropSpecs,
         concurrency: 1,
         deadlineMs: config.stageDeadlineMs,
-        faceBatchSize: faceBatchSizeOf(config, models.faceDetector),
+        faceBatchSize,
         ...(models.landmarks && models.temporalDetectors.length > 0 ? { temporal: this.temporalClipOptions(limits) } : {}),
       },
     );
-    const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work }, {
+    const frameExtractor = new FrameExtractorStage({ ...stageDeps, work: this.work, detectionFrames: earlyFaces }, {
       framesPerVideo: config.framesPerVideo,
       allowFileSources: true,
       limits,

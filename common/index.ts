@@ -1,4 +1,5 @@
 export type { RawImage, Box, FaceDetection, Yuv420Image, YuvMatrix } from './raw-image';
+export type { DetectionFrameSink } from './detection-frames';
 export { yuv420Bytes } from './raw-image';
 export { SchemaValidator } from './schema-validator';
 export { matrixOfYuvFrame, yuvFrameFormat, yuvMatrixOf } from './yuv-matrix';

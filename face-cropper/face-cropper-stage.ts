@@ -37,6 +37,7 @@ import { yuv420ToRgb } from '../common/yuv-to-rgb';
 import { VideoError } from '../frame-extractor';
 import { clipSequences, clipSettingsOf, type TemporalClipOptions } from './clip-sequences';
 import { CropPacks } from './crop-packs';
+import type { EarlyFaceDetection } from './early-face-detection';
 import { FaceDetectionBatches } from './face-detection-batches';
 import { decodeFrame } from './decode-frame';
 import { cropFace, cropPlanesFromYuv, type CropOptions } from './face-crop';
@@ -82,6 +83,8 @@ export interface FaceCropperDeps extends StageDeps {
    * (`deepsift scan`), a `file` source's own path.
    */
   videoFiles?: LocalVideoFiles;
+  /** In `scan`: faces the detector found while the frame extractor was still decoding; frames not there are detected here. */
+  earlyFaces?: EarlyFaceDetection;
 }
 
 export class FaceCropperStage {
@@ -106,6 +109,15 @@ export class FaceCropperStage {
   }
 
   private async handle(envelope: Envelope<'video.frames'>, log: Logger, signal: AbortSignal): Promise<void> {
+    try {
+      await this.cropFaces(envelope, log, signal);
+    } finally {
+      // Faces found early for frames this attempt did not get to: another attempt detects them itself.
+      this.deps.earlyFaces?.dropped(envelope.payload.frames.flatMap((f) => (f.detectionBlob ? [f.detectionBlob.key] : [])));
+    }
+  }
+
+  private async cropFaces(envelope: Envelope<'video.frames'>, log: Logger, signal: AbortSignal): Promise<void> {
     const start = performance.now();
     const { payload, videoId } = envelope;
     const { work, metrics, faceDetector } = this.deps;
@@ -126,9 +138,10 @@ export class FaceCropperStage {
       signal.throwIfAborted();
       let data: Buffer;
       let detectionData: Buffer | undefined;
+      const earlyFaces = frameRef.detectionBlob && this.deps.earlyFaces?.take(frameRef.detectionBlob.key);
       try {
         data = await frames.get(frameRef.blob.key);
-        if (frameRef.detectionBlob && faceDetector.detectResized) detectionData = await frames.get(frameRef.detectionBlob.key);
+        if (!earlyFaces && frameRef.detectionBlob && faceDetector.detectResized) detectionData = await frames.get(frameRef.detectionBlob.key);
       } catch (error) {
         if (!(error instanceof ObjectNotFoundError)) throw error;
         // Another delivery of this message (redelivered after a connection loss, or handed back
@@ -148,8 +161,9 @@ export class FaceCropperStage {
         throw new Error(`frame ${frameRef.sampleIndex} of this analysis is missing from the work area`, { cause: error });
       }
       const pixels = await framePixels(data, frameRef.blob);
-      const faces =
-        detectionData !== undefined && frameRef.detectionBlob && faceDetector.detectResized
+      const faces = earlyFaces
+        ? await earlyFaces
+        : detectionData !== undefined && frameRef.detectionBlob && faceDetector.detectResized
           ? await detections.facesOf(frameRef, { data: detectionData, width: frameRef.detectionBlob.width, height: frameRef.detectionBlob.height, channels: 3 })
           : await faceDetector.detect(pixels.rgb ?? yuv420ToRgb(pixels.yuv!));
       ptsBySample.set(frameRef.sampleIndex, frameRef.ptsSeconds);

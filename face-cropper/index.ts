@@ -12,5 +12,6 @@ export { BlazeFaceDetector } from './blazeface-detector';
 export { iou, nonMaxSuppression } from './non-max-suppression';
 export { DEFAULT_IOU_TRACKER_OPTIONS, IouTracker, type IouTrackerOptions, type Track } from './iou-tracker';
 export { cropFace, squareCropBox, type CropOptions } from './face-crop';
+export { EarlyFaceDetection } from './early-face-detection';
 export { FaceCropperStage, type CropSpec, type FaceCropperDeps, type FaceCropperOptions } from './face-cropper-stage';
 export { clipSequences, type TemporalClipOptions } from './clip-sequences';

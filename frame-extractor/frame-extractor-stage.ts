@@ -19,6 +19,7 @@ import {
   type Envelope,
   type FrameRef,
   type Logger,
+  type DetectionFrameSink,
   type StageDeps,
   type Storage,
   type Subscription,
@@ -77,6 +78,8 @@ export interface FrameExtractorDeps extends StageDeps {
    * process while it takes the frames (it decodes temporal detectors' dense clips from it).
    */
   videoFiles?: LocalVideoFiles;
+  /** In `scan`: told of each frame resized for the face detector as it is decoded, so that the detector can start on it. */
+  detectionFrames?: DetectionFrameSink;
 }
 
 /** The work-area key of a sampled frame. */
@@ -142,6 +145,7 @@ export class FrameExtractorStage {
           const detectionKey = frameBlobKey(envelope.videoId, envelope.correlationId, sampleIndex, 'detect.rgb');
           await this.deps.work.put(key, frame.full.data);
           await this.deps.work.put(detectionKey, frame.detection.data);
+          this.deps.detectionFrames?.decoded(detectionKey, frame.detection, frame.full.width, frame.full.height);
           frames.push({
             frameIndex: frame.index,
             sampleIndex,
@@ -165,6 +169,8 @@ export class FrameExtractorStage {
         }
       }
     } catch (error) {
+      // Before the frames are deleted (their buffers recycled) or decoded again by another attempt.
+      this.deps.detectionFrames?.dropped(frameKeys(frames));
       await local?.release();
       // Left in place on other failures: another delivery of this job may be writing (and
       // have announced) frames under the same keys; the aggregator empties the prefix in the end.
