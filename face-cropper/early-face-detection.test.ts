@@ -18,7 +18,12 @@ describe('EarlyFaceDetection', () => {
   let detector: UltraFaceDetector;
   const runs: RawImage[] = [];
   // The real detector, with each run's input noted.
-  const counted = { detectResized: (input: RawImage, w: number, h: number) => (runs.push(input), detector.detectResized(input, w, h)) };
+  const counted = {
+    detectResized(input: RawImage, frameWidth: number, frameHeight: number) {
+      runs.push(input);
+      return detector.detectResized(input, frameWidth, frameHeight);
+    },
+  };
 
   beforeAll(async () => {
     detector = await UltraFaceDetector.create(path.join(sharedDir, 'weights', 'ultraface', 'version-RFB-640.onnx'), INPUT, { executionProviders: ['cpu'] });
