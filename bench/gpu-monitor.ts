@@ -40,6 +40,8 @@ export async function startGpuMonitor(nvidiaSmi = 'nvidia-smi'): Promise<GpuMoni
   const child = spawn(nvidiaSmi, [`--query-gpu=${fields.join(',')}`, '--format=csv,nounits', `--loop-ms=${SAMPLE_MS}`], { stdio: ['ignore', 'pipe', 'ignore'] });
   const output: Buffer[] = [];
   child.stdout!.on('data', (chunk: Buffer) => output.push(chunk));
+  // It answered a moment ago; should it fail to start now, the summary says it gave no samples.
+  child.once('error', () => undefined);
   return {
     async stop() {
       await stopChild(child);
@@ -68,6 +70,7 @@ function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('close', () => resolve());
+    child.once('error', () => resolve());
     child.kill('SIGTERM');
   });
 }
