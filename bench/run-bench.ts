@@ -10,6 +10,7 @@
  *   npm run bench -- --mode embedded --k 4,16 --keep
  *   npm run bench -- --mode both --k 8 --extractor-concurrency 1
  *   npm run bench -- --mode both --layout group --k 8 --repeat 3   (embedded and distributed alternate; median ratio)
+ *   npm run bench -- --mode embedded --k 16 --repeat 3   (plain decode and scan alternate; median ratio)
  *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
  *   npm run bench -- --mode embedded --k 16 --video ~/phone-clip.mp4   (copies of your own video instead of the sample)
  *   npm run bench -- --mode temporal [--clips 4x61]   (LRNet's clips and landmarks on its demo videos: temporal-bench.ts)
@@ -24,6 +25,7 @@ import { executionPaths } from './execution-paths';
 import { describeGpuUsage, startGpuMonitor, type GpuUsage } from './gpu-monitor';
 import { printDistributedDetails, runDistributed, s3BytesPerVideo, type DistributedResult, type Layout } from './distributed-bench';
 import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from './measure';
+import { median, scanRatioMedians } from './median-ratios';
 import { printTable, seconds } from './print-table';
 import { compareQuality } from './quality-comparison';
 import { runTemporalBench } from './temporal-bench';
@@ -54,7 +56,7 @@ interface BenchArgs {
   video: string | undefined;
   /** `--mode temporal`: clips per video and frames per clip. */
   clips: { count: number; frames: number } | undefined;
-  /** Runs of each K, embedded and distributed alternating, so that both meet the same load. */
+  /** Runs of each K: plain decode and scan, and embedded and distributed, alternate, so that each pair meets the same load. */
   repeat: number;
 }
 
@@ -187,8 +189,7 @@ function printResults(rows: BenchRow[]): void {
     'videos/min', 'videos/hour', 'extract busy s', 'faces busy s', 'detect busy s', 'peak RSS MiB', 'scan CPU s', 'plain CPU s',
   ]];
   for (const r of rows) {
-    const twoBetter = r.decodeTwoAtATime.wallMs < r.decodeSequential.wallMs;
-    const plain = twoBetter ? r.decodeTwoAtATime : r.decodeSequential;
+    const { plain, twoBetter } = plainDecodeOf(r);
     const scanMs = r.scan.wallMs;
     const steady = r.startupMs === undefined ? undefined : scanMs - r.startupMs;
     table.push([
@@ -206,10 +207,18 @@ function printResults(rows: BenchRow[]): void {
     'start-up: scan start to the first "Video submitted." log (node, model loading). Busy: per-video stage ms summed',
     '(frame-extractor runs videos concurrently and counts waits; detect sums both detectors). Peak RSS: largest process.',
   ].join('\n'));
+  const medians = scanRatioMedians(rows.map((r) => ({ k: r.k, scanMs: r.scan.wallMs, plainMs: plainDecodeOf(r).plain.wallMs, startupMs: r.startupMs })));
+  if (medians.length > 0) console.log(['', ...medians].join('\n'));
   for (const r of rows) {
     console.log(`K=${r.k}: ran on ${r.paths.join('; ') || 'unknown (no info log)'}`);
     console.log(typeof r.gpu === 'string' ? `K=${r.k}: GPU: none sampled, ${r.gpu}` : describeGpuUsage(r.gpu).map((line) => `K=${r.k}: ${line}`).join('\n'));
   }
+}
+
+/** The plain decode a row's scan is compared with: the faster of one and two ffmpeg at a time. */
+function plainDecodeOf(r: BenchRow): { plain: BenchRow['decodeSequential']; twoBetter: boolean } {
+  const twoBetter = r.decodeTwoAtATime.wallMs < r.decodeSequential.wallMs;
+  return { plain: twoBetter ? r.decodeTwoAtATime : r.decodeSequential, twoBetter };
 }
 
 /** One K of the comparison: the embedded scan and the distributed run over the same videos, with the load around each. */
@@ -282,10 +291,7 @@ function printMedianRatios(comparisons: Comparison[]): void {
   }
   console.log('');
   for (const [key, values] of ratios) {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = sorted.length / 2;
-    const median = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-    console.log(`${key}: ratio dist/emb over ${values.length} alternating runs: ${values.map((v) => v.toFixed(2)).join(', ')}; median ${median.toFixed(2)}`);
+    console.log(`${key}: ratio dist/emb over ${values.length} alternating runs: ${values.map((v) => v.toFixed(2)).join(', ')}; median ${median(values)!.toFixed(2)}`);
   }
 }
 
