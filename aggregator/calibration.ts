@@ -61,7 +61,8 @@ export class CalibrationError extends Error {
   }
 }
 
-const calibrationValidator = new SchemaValidator(calibrationSchema);
+/** Calibration files' schema validator; exported for `npm run build` to precompile it. */
+export const CALIBRATION_VALIDATOR = new SchemaValidator('calibration', calibrationSchema);
 
 /** Parses and validates calibration JSON; throws `CalibrationError` naming the problems. */
 export function parseCalibration(bytes: Buffer | string, source: string): LoadedCalibration {
@@ -71,8 +72,8 @@ export function parseCalibration(bytes: Buffer | string, source: string): Loaded
   } catch (error) {
     throw new CalibrationError(`calibration file ${source} is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
-  if (!calibrationValidator.validate(data)) {
-    throw new CalibrationError(`calibration file ${source} is not a deepsift calibration: ${calibrationValidator.problems().join('; ')}`);
+  if (!CALIBRATION_VALIDATOR.validate(data)) {
+    throw new CalibrationError(`calibration file ${source} is not a deepsift calibration: ${CALIBRATION_VALIDATOR.problems().join('; ')}`);
   }
   return { calibration: data as unknown as Calibration, source, sha256: createHash('sha256').update(bytes).digest('hex') };
 }

@@ -98,11 +98,12 @@ export interface VideoReport {
   deepsiftVersion: string;
 }
 
-const reportValidator = new SchemaValidator(reportSchema);
+/** Reports' schema validator; exported for `npm run build` to precompile it. */
+export const REPORT_VALIDATOR = new SchemaValidator('report', reportSchema);
 
 /** Checks a report against the published schema; returns the problems (empty when valid). */
 export function reportSchemaErrors(report: unknown): string[] {
-  return reportValidator.validate(report) ? [] : reportValidator.problems();
+  return REPORT_VALIDATOR.validate(report) ? [] : REPORT_VALIDATOR.problems();
 }
 
 /** Storage key of a video's report. */

@@ -1,9 +1,9 @@
 /** Building and validating envelopes. */
 import { randomUUID } from 'node:crypto';
-import Ajv, { type ValidateFunction } from 'ajv';
 import { InvalidMessageError } from './errors';
 import { MESSAGE_SCHEMA_VERSION, type AnyEnvelope, type Envelope, type MessageType, type PayloadByType } from './messages';
 import { PAYLOAD_SCHEMAS } from './message-schemas';
+import { SchemaValidator } from './schema-validator';
 
 /** Wraps a payload in a new envelope. */
 export function createEnvelope<T extends MessageType>(
@@ -37,44 +37,20 @@ const ENVELOPE_SCHEMA = {
   },
 };
 
-/** The envelope's shape validator, and each message type's payload validator compiled so far. */
-interface EnvelopeValidators {
-  ajv: Ajv;
-  shape: ValidateFunction;
-  payloads: Map<string, ValidateFunction>;
-}
+/** The envelope's shape; each message type's payload has a validator of its own. */
+const SHAPE_VALIDATOR = new SchemaValidator('envelope', ENVELOPE_SCHEMA);
+const PAYLOAD_VALIDATORS = new Map(Object.entries(PAYLOAD_SCHEMAS).map(([type, schema]) => [type, new SchemaValidator(`payload.${type}`, schema)]));
+
+/** Every envelope validator, for `npm run build` to precompile (see `SchemaValidator`). */
+export const ENVELOPE_VALIDATORS: readonly SchemaValidator[] = [SHAPE_VALIDATOR, ...PAYLOAD_VALIDATORS.values()];
 
 /**
- * Compiled when first needed, and each payload type's when a message of that type is first
- * validated: a broker consumer compiles them all as it starts (`prepareEnvelopeValidation`),
- * while `deepsift scan` validates only the jobs it submits, and compiling every type would cost
- * it 0.15 s before its first video.
+ * Loads (or compiles) every envelope validator unless done already: a broker consumer does it
+ * as it starts, not on its first messages. Otherwise each is loaded when first used:
+ * `deepsift scan` validates only the jobs it submits.
  */
-let validators: EnvelopeValidators | undefined;
-
-/** The Ajv instance and the envelope's shape validator, made on first use. */
-function envelopeValidators(): EnvelopeValidators {
-  if (validators === undefined) {
-    const ajv = new Ajv({ allErrors: true });
-    validators = { ajv, shape: ajv.compile(ENVELOPE_SCHEMA), payloads: new Map() };
-  }
-  return validators;
-}
-
-/** The validator of one known message type's payload, compiled on first use. */
-function payloadValidator(type: MessageType): ValidateFunction {
-  const { ajv, payloads } = envelopeValidators();
-  let validate = payloads.get(type);
-  if (validate === undefined) {
-    validate = ajv.compile(PAYLOAD_SCHEMAS[type]);
-    payloads.set(type, validate);
-  }
-  return validate;
-}
-
-/** Compiles every validator unless done already: a broker consumer does it as it starts, not on its first messages. */
 export function prepareEnvelopeValidation(): void {
-  for (const type of Object.keys(PAYLOAD_SCHEMAS) as MessageType[]) payloadValidator(type);
+  for (const validator of ENVELOPE_VALIDATORS) validator.prepare();
 }
 
 /**
@@ -82,16 +58,14 @@ export function prepareEnvelopeValidation(): void {
  * Throws `InvalidMessageError` naming the first problems found.
  */
 export function validateEnvelope(value: unknown): AnyEnvelope {
-  const { ajv, shape } = envelopeValidators();
-  if (!shape(value)) {
-    throw new InvalidMessageError(`invalid envelope: ${ajv.errorsText(shape.errors)}`);
+  if (!SHAPE_VALIDATOR.validate(value)) {
+    throw new InvalidMessageError(`invalid envelope: ${SHAPE_VALIDATOR.errorsText('data')}`);
   }
   const envelope = value as unknown as AnyEnvelope;
-  const validatePayload = payloadValidator(envelope.type);
-  if (!validatePayload(envelope.payload)) {
-    throw new InvalidMessageError(
-      `invalid ${envelope.type} payload: ${ajv.errorsText(validatePayload.errors, { dataVar: 'payload' })}`,
-    );
+  // The shape's enum admits known types only.
+  const payload = PAYLOAD_VALIDATORS.get(envelope.type)!;
+  if (!payload.validate(envelope.payload)) {
+    throw new InvalidMessageError(`invalid ${envelope.type} payload: ${payload.errorsText('payload')}`);
   }
   return envelope;
 }

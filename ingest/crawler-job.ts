@@ -15,7 +15,8 @@ export interface CrawlerJob {
   correlationId?: string;
 }
 
-const jobValidator = new SchemaValidator(schema);
+/** Crawler jobs' schema validator; exported for `npm run build` to precompile it. */
+export const CRAWLER_JOB_VALIDATOR = new SchemaValidator('crawler-job', schema);
 
 /** Parses message bytes into a crawler job, or throws `InvalidMessageError` saying why not. */
 export function parseCrawlerJob(body: Buffer | string, knownDetectors?: ReadonlySet<string>): CrawlerJob {
@@ -25,8 +26,8 @@ export function parseCrawlerJob(body: Buffer | string, knownDetectors?: Readonly
   } catch (error) {
     throw new InvalidMessageError('crawler job is not valid JSON', { cause: error });
   }
-  if (!jobValidator.validate(value)) {
-    throw new InvalidMessageError(`invalid crawler job: ${jobValidator.errorsText('job')}`);
+  if (!CRAWLER_JOB_VALIDATOR.validate(value)) {
+    throw new InvalidMessageError(`invalid crawler job: ${CRAWLER_JOB_VALIDATOR.errorsText('job')}`);
   }
   const job = value as unknown as CrawlerJob;
   const unknown = (job.detectors ?? []).filter((d) => knownDetectors && !knownDetectors.has(d));

@@ -9,16 +9,19 @@ import schema from './manifest-schema.json';
 import type { ModelManifest } from './manifest';
 import { ManifestError } from './weights-errors';
 
-// strictRequired is off because the if/then rule requires fields declared at the top level.
-const manifestValidator = new SchemaValidator<ModelManifest>(schema, { allErrors: true, strict: true, strictRequired: false });
+/**
+ * The manifests' schema validator; exported for `npm run build` to precompile it. strictRequired
+ * is off because the if/then rule requires fields declared at the top level.
+ */
+export const MANIFEST_VALIDATOR = new SchemaValidator<ModelManifest>('model-manifest', schema, { allErrors: true, strict: true, strictRequired: false });
 
 /**
  * Checks a parsed manifest and returns it typed; throws `ManifestError` naming `file`
  * and the first offending field (all schema errors are listed in the message).
  */
 export function validateManifest(json: unknown, file = '<inline>'): ModelManifest {
-  if (!manifestValidator.validate(json)) {
-    const errors = manifestValidator.errors.filter((error) => error.keyword !== 'if');
+  if (!MANIFEST_VALIDATOR.validate(json)) {
+    const errors = MANIFEST_VALIDATOR.errors.filter((error) => error.keyword !== 'if');
     const [first] = errors;
     if (first === undefined) throw new ManifestError(file, '', 'does not match the manifest schema.');
     const detail = errors.map((error) => `${fieldOf(error)} ${describe(error)}`).join('; ');
