@@ -14,6 +14,7 @@
  *   npm run bench -- --mode embedded --quality-baseline /tmp/reports-of-main
  *   npm run bench -- --mode embedded --k 16 --video ~/phone-clip.mp4   (copies of your own video instead of the sample)
  *   npm run bench -- --mode temporal [--clips 4x61]   (LRNet's clips and landmarks on its demo videos: temporal-bench.ts)
+ *   npm run bench -- --mode models   (each crop detector's CPU time per crop at each graph optimisation level: models-bench.ts)
  *
  * DEEPSIFT_* variables in the environment reach the scanned CLI unchanged (try
  * DEEPSIFT_INTRA_OP_THREADS=1 npm run bench).
@@ -28,6 +29,7 @@ import { loadAverage, machineInfo, runMeasured, runPool, type Measured } from '.
 import { median, scanRatioMedians } from './median-ratios';
 import { printTable, seconds } from './print-table';
 import { compareQuality } from './quality-comparison';
+import { runModelsBench } from './models-bench';
 import { runTemporalBench } from './temporal-bench';
 import { describeVideo, makeBenchDir, makeSampleCopies, repoRoot, SAMPLE_VIDEO, sharedDir } from './sample-copies';
 
@@ -36,7 +38,7 @@ export const DEFAULT_K_VALUES = [4, 16];
 /** K of `--mode distributed|both` when `--k` is not given: the whole run stays under about ten minutes on 2 cores. */
 export const DEFAULT_DISTRIBUTED_K_VALUES = [8];
 
-const MODES = ['embedded', 'distributed', 'both', 'temporal'] as const;
+const MODES = ['embedded', 'distributed', 'both', 'temporal', 'models'] as const;
 type Mode = (typeof MODES)[number];
 
 /** The stages whose per-video `timings` the reports carry. */
@@ -125,7 +127,7 @@ function parseArgs(argv: string[]): BenchArgs {
       i = next;
       args.extractorConcurrency = Number(raw);
       if (!Number.isInteger(args.extractorConcurrency) || args.extractorConcurrency < 1) throw new Error(`--extractor-concurrency: expected a positive integer, got "${raw}"`);
-    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both|temporal, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --clips 4x61, --repeat N, --keep)`);
+    } else throw new Error(`unknown argument ${arg} (expected --mode embedded|distributed|both|temporal|models, --layout group|split|both, --k 4,16, --extractor-concurrency N, --quality-baseline DIR, --clips 4x61, --repeat N, --keep)`);
   }
   return { ...args, kValues: args.kValues ?? (args.mode === 'embedded' ? DEFAULT_K_VALUES : DEFAULT_DISTRIBUTED_K_VALUES) };
 }
@@ -316,6 +318,10 @@ async function main(): Promise<void> {
   console.log(`load average before: ${loadAverage()}`);
   if (args.mode === 'temporal') {
     await runTemporalBench(args.clips?.count, args.clips?.frames);
+    return;
+  }
+  if (args.mode === 'models') {
+    await runModelsBench();
     return;
   }
 

@@ -97,7 +97,12 @@ export async function loadDetector(config: DeepsiftConfig, name: string, logger:
     executionProviders: config.executionProviders,
     intraOpThreads: config.intraOpThreads,
   });
-  logger.info('Detector loaded.', { model: name, executionProvider: detector.executionProvider, skipped: detector.skippedProviders });
+  logger.info('Detector loaded.', {
+    model: name,
+    executionProvider: detector.executionProvider,
+    graphOptimizationLevel: detector.graphOptimizationLevel,
+    skipped: detector.skippedProviders,
+  });
   return detector;
 }
 

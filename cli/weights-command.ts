@@ -49,6 +49,7 @@ export async function runWeightsShow(name: string, json: boolean): Promise<numbe
     `training data: ${manifest.card.trainingData}`,
     `threshold:     ${manifest.threshold}`,
     `input:         ${'kind' in manifest.input ? `${manifest.input.kind}, ${manifest.input.blockFrames} frames per block (${manifest.input.coordinates})` : `${manifest.input.width}×${manifest.input.height} ${manifest.input.layout} ${manifest.input.channelOrder}`}`,
+    ...(manifest.onnxRuntime?.graphOptimizationLevel ? [`graph opt.:    ${manifest.onnxRuntime.graphOptimizationLevel} (ONNX Runtime; default all)`] : []),
     'limits:',
     ...manifest.card.limits.map((limit) => `  - ${limit}`),
     'files:',

@@ -8,17 +8,24 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createWorkerSession, type OnnxSessionLike } from './onnx-worker-session';
 
+/** ONNX Runtime's graph optimisation levels, as onnxruntime-node names them. */
+export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
+
 export interface OnnxSessionOptions {
   /** Providers in order of preference, e.g. ['cuda', 'cpu']. */
   executionProviders: string[];
   /** Intra-op threads; 0 lets ONNX Runtime choose. */
   intraOpThreads: number;
+  /** Graph optimisation level; `all` when absent (a model's manifest may ask for less). */
+  graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
 export interface OnnxSession {
   session: OnnxSessionLike;
   /** The execution provider the session was created with. */
   executionProvider: string;
+  /** The graph optimisation level the session was created with. */
+  graphOptimizationLevel: GraphOptimizationLevel;
   /** Why preferred providers were skipped, one entry per skipped provider. */
   skipped: string[];
 }
@@ -27,6 +34,7 @@ export interface OnnxSession {
 export async function createOnnxSession(modelPath: string, options: OnnxSessionOptions): Promise<OnnxSession> {
   const skipped: string[] = [];
   const providers = options.executionProviders.length > 0 ? options.executionProviders : ['cpu'];
+  const graphOptimizationLevel = options.graphOptimizationLevel ?? 'all';
   for (const provider of providers) {
     const missing = missingProviderLibrary(provider);
     if (missing) {
@@ -36,11 +44,11 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
     try {
       const session = await createWorkerSession(modelPath, {
         executionProviders: [provider],
-        graphOptimizationLevel: 'all',
+        graphOptimizationLevel,
         logSeverityLevel: 3,
         ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
       });
-      return { session, executionProvider: provider, skipped };
+      return { session, executionProvider: provider, graphOptimizationLevel, skipped };
     } catch (error) {
       skipped.push(`${provider}: ${(error as Error).message.split('\n')[0]}`);
     }

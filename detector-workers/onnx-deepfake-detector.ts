@@ -2,7 +2,7 @@
  * A deepfake detector backed by an ONNX graph and its manifest. The session is created
  * once; `score` runs one batch and returns P(fake) per crop, whatever the model outputs.
  */
-import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
+import { createOnnxSession, type GraphOptimizationLevel, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
 import type { ImageModelManifest, ModelManifest } from '../weights/manifest';
 import { checkGraphMatchesManifest } from './model-input-check';
 import { toInputTensor } from './preprocess';
@@ -12,12 +12,17 @@ export class OnnxDeepfakeDetector {
     readonly manifest: ImageModelManifest,
     readonly sha256: string,
     readonly executionProvider: string,
+    /** ONNX Runtime's graph optimisation level: the manifest's, else `all`. */
+    readonly graphOptimizationLevel: GraphOptimizationLevel,
     /** Why preferred execution providers were skipped. */
     readonly skippedProviders: string[],
     private readonly session: OnnxSessionLike,
   ) {}
 
-  /** Loads the model at `onnxPath` (the manifest's converted or upstream graph). */
+  /**
+   * Loads the model at `onnxPath` (the manifest's converted or upstream graph), at the
+   * manifest's graph optimisation level when it names one.
+   */
   static async create(
     manifest: ModelManifest,
     onnxPath: string,
@@ -27,14 +32,18 @@ export class OnnxDeepfakeDetector {
     if (manifest.kind !== 'deepfake-detector' || !manifest.output) {
       throw new Error(`model "${manifest.name}" is not a deepfake detector`);
     }
-    const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, options);
+    const requested = manifest.onnxRuntime?.graphOptimizationLevel ?? options.graphOptimizationLevel;
+    const { session, executionProvider, graphOptimizationLevel, skipped } = await createOnnxSession(onnxPath, {
+      ...options,
+      ...(requested ? { graphOptimizationLevel: requested } : {}),
+    });
     try {
       checkGraphMatchesManifest(manifest, session);
     } catch (error) {
       await session.release();
       throw error;
     }
-    return new OnnxDeepfakeDetector(manifest, sha256, executionProvider, skipped, session);
+    return new OnnxDeepfakeDetector(manifest, sha256, executionProvider, graphOptimizationLevel, skipped, session);
   }
 
   get name(): string {

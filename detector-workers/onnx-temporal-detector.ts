@@ -30,7 +30,11 @@ export class OnnxTemporalDetector {
     options: OnnxSessionOptions,
   ): Promise<OnnxTemporalDetector> {
     if (manifest.kind !== 'temporal-detector') throw new Error(`model "${manifest.name}" is not a temporal detector`);
-    const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, options);
+    const requested = manifest.onnxRuntime?.graphOptimizationLevel ?? options.graphOptimizationLevel;
+    const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, {
+      ...options,
+      ...(requested ? { graphOptimizationLevel: requested } : {}),
+    });
     return new OnnxTemporalDetector(manifest, sha256, executionProvider, skipped, session);
   }
 

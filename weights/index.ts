@@ -4,6 +4,7 @@ export type {
   ManifestConverter,
   ManifestFile,
   ManifestInput,
+  ManifestOnnxRuntime,
   ManifestOutput,
   ManifestSequenceInput,
   ModelCard,

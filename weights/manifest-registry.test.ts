@@ -114,6 +114,12 @@ describe('validateManifest', () => {
     expect(invalid((manifest) => (manifest.cropMargin = 3)).field).toBe('/cropMargin');
   });
 
+  it("accepts ONNX Runtime's graph optimisation levels and names anything else", () => {
+    expect(validateManifest(readModel('mesoinception-df'), 'mesoinception-df.json').onnxRuntime).toEqual({ graphOptimizationLevel: 'extended' });
+    expect(invalid((manifest) => (manifest.onnxRuntime = { graphOptimizationLevel: 'fast' })).field).toBe('/onnxRuntime/graphOptimizationLevel');
+    expect(invalid((manifest) => (manifest.onnxRuntime = { threads: 2 })).message).toMatch(/\/onnxRuntime\/threads is not a manifest field/);
+  });
+
   it('holds a temporal detector to a landmark-block input and no crop settings', () => {
     expect(validateManifest(readModel('lrnet-dfo')).input).toEqual({ name: 'landmarks', kind: 'landmark-blocks', blockFrames: 30, coordinates: 'lrnet-400' });
     const imageInput = readModel('meso4-df').input;

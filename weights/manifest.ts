@@ -2,6 +2,7 @@
  * The model manifest: one JSON file per model under `weights/models/`, describing
  * where its files come from, how to turn them into an ONNX graph, and how to feed it.
  */
+import type { GraphOptimizationLevel } from '../common/onnx-session';
 
 /**
  * What a model does in the pipeline: `deepfake-detector` scores face crops,
@@ -98,6 +99,16 @@ export interface ManifestOutput {
   positiveClass: 'fake' | 'real';
 }
 
+/** ONNX Runtime settings of one model. */
+export interface ManifestOnnxRuntime {
+  /**
+   * Graph optimisation level; `all` when absent. `all` adds the CPU layout transform to
+   * blocked channels (NCHWc), which costs more than it saves on a graph that concatenates
+   * branches of a few channels each.
+   */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+}
+
 /** A short model card, shown by `deepsift weights list` and copied into reports. */
 export interface ModelCard {
   paper: string;
@@ -118,6 +129,8 @@ interface ManifestCommon {
   converter?: ManifestConverter;
   /** File name (in the cache) of the ONNX graph to load: an upstream file or the converter's output. */
   onnxFile: string;
+  /** How ONNX Runtime should run the graph, where its defaults do not suit it. */
+  onnxRuntime?: ManifestOnnxRuntime;
   /** Default decision threshold on the model's score (P(fake) or face confidence). */
   threshold: number;
   card: ModelCard;
