@@ -159,7 +159,9 @@ describe('extractFrames lifecycle', () => {
     };
     const decodeError = await drain().catch((error: unknown) => error);
     expect(isVideoError(decodeError, 'FFMPEG_NOT_FOUND')).toBe(true);
-    const probeError = await probeVideo(clip, limits, { ffmpegPaths }).catch((error: unknown) => error);
+    // The clip is an MP4 that the probe reads in-process; any file it leaves to ffprobe needs ffprobe.
+    expect(await probeVideo(clip, limits, { ffmpegPaths })).toEqual(probe);
+    const probeError = await probeVideo(clip, limits, { ffmpegPaths, inProcessMp4: false }).catch((error: unknown) => error);
     expect(isVideoError(probeError, 'FFMPEG_NOT_FOUND')).toBe(true);
   });
 });

@@ -9,6 +9,7 @@ import {
   type FfmpegPaths,
 } from './ffmpeg-command';
 import { checkInputFile, looksLikeVideoContainer } from './input-file';
+import { probeMp4 } from './mp4-probe';
 import { VideoError } from './video-error';
 import type { VideoLimits } from './video-limits';
 
@@ -51,9 +52,12 @@ export interface VideoProbe {
 export interface ProbeOptions {
   ffmpegPaths?: FfmpegPaths;
   signal?: AbortSignal;
+  /** False to run ffprobe on every file, even an MP4 that `probeMp4` describes in-process (default true). */
+  inProcessMp4?: boolean;
 }
 
-interface FfprobeStream {
+/** The part of ffprobe's JSON that {@link probeVideo} reads (also what `probeMp4` writes). */
+export interface FfprobeStream {
   index?: number;
   codec_type?: string;
   codec_name?: string;
@@ -71,7 +75,7 @@ interface FfprobeStream {
   tags?: { rotate?: string };
 }
 
-interface FfprobeOutput {
+export interface FfprobeOutput {
   streams?: FfprobeStream[];
   format?: { format_name?: string; duration?: string };
 }
@@ -88,12 +92,15 @@ const SHOW_ENTRIES = [
 ].join(':');
 
 /**
- * Checks the file, runs ffprobe on it and enforces `limits`. Throws a
- * {@link VideoError} for anything that is not a decodable video within limits.
+ * Checks the file, describes it (in-process for the common MP4, see `mp4-probe.ts`; else
+ * with ffprobe) and enforces `limits`. Throws a {@link VideoError} for anything that is not
+ * a decodable video within limits.
  */
 export async function probeVideo(filePath: string, limits: VideoLimits, options: ProbeOptions = {}): Promise<VideoProbe> {
   const input = await checkInputFile(filePath, limits);
-  const output = await runFfprobe(filePath, limits, options, looksLikeVideoContainer(input.header));
+  const inProcess = options.inProcessMp4 !== false && isMp4(input.header) ? await probeMp4(filePath, input.sizeBytes) : undefined;
+  const output = inProcess && 'output' in inProcess ? inProcess.output : await runFfprobe(filePath, limits, options, looksLikeVideoContainer(input.header));
+  options.signal?.throwIfAborted();
 
   const formatName = output.format?.format_name ?? 'unknown';
   if (IMAGE_DEMUXER.test(formatName)) {
@@ -206,6 +213,11 @@ async function runFfprobe(
     });
   }
   throw new VideoError('NOT_A_VIDEO', `${filePath} is not a recognised video format.`, { path: filePath, toolOutput });
+}
+
+/** An ISO base media file (MP4, MOV): it opens with an `ftyp` box. */
+function isMp4(header: Buffer): boolean {
+  return header.length >= 8 && header.toString('latin1', 4, 8) === 'ftyp';
 }
 
 function parseJson(text: string): FfprobeOutput | undefined {
