@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import { readH264Sps, type H264Sps } from './h264-sps';
 import type { FfprobeOutput, FfprobeStream } from './probe-video';
 
-/** A reason the reader left a file to ffprobe, or its description. */
+/** The file described as ffprobe would describe it, or why it is left to ffprobe. */
 export type Mp4ProbeResult = { output: FfprobeOutput } | { declined: string };
 
 /** libavformat's name of its MP4/MOV demuxer, as ffprobe prints it. */
@@ -310,7 +310,8 @@ function handlerOf(buffer: Buffer, trak: Box): string {
 
 /**
  * Describes `filePath` (`sizeBytes` long) as ffprobe's JSON would for the fields
- * `probeVideo` reads, or says why it leaves the file to ffprobe. I/O errors are thrown.
+ * `probeVideo` reads, or says why it leaves the file to ffprobe (a file it cannot read
+ * included: ffprobe then words the error).
  */
 export async function probeMp4(filePath: string, sizeBytes: number): Promise<Mp4ProbeResult> {
   try {
@@ -330,6 +331,8 @@ export async function probeMp4(filePath: string, sizeBytes: number): Promise<Mp4
     return { output: { streams, format: { format_name: MOV_FORMAT_NAME } } };
   } catch (error) {
     if (error instanceof Declined) return { declined: error.message };
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== undefined) return { declined: `the file cannot be read (${code})` };
     throw error;
   }
 }
