@@ -111,20 +111,23 @@ export class Deployment {
   static async start(extraEnv: Record<string, string> = {}, onS3Request?: (request: S3Request) => void): Promise<Deployment> {
     const s3 = await startS3Server(undefined, onS3Request);
     const tools = await mkdtemp(path.join(os.tmpdir(), 'deepsift-tools-'));
-    const fakeFfprobe = path.join(tools, 'ffprobe');
-    // A "crash": the worker running ffprobe on a poison file dies at once, as on a segfault. The
-    // worker is the nearest ancestor running bin/deepsift.js (its parent, or above a tool launcher).
-    await writeFile(fakeFfprobe, [
-      '#!/bin/sh',
-      'for a in "$@"; do case "$a" in file:*) if grep -q ' + POISON_MARKER + ' "${a#file:}" 2>/dev/null; then',
-      '  p=$PPID',
-      "  while [ \"$p\" -gt 1 ] && ! tr '\\0' ' ' < /proc/$p/cmdline | grep -q bin/deepsift.js; do p=$(cut -d' ' -f4 /proc/$p/stat); done",
-      '  kill -9 $p; exit 1',
-      'fi;; esac; done',
-      'exec ffprobe "$@"',
-      '',
-    ].join('\n'));
-    await chmod(fakeFfprobe, 0o755);
+    // A "crash": the worker running ffprobe or ffmpeg on a poison file dies at once, as on a
+    // segfault (an MP4 is probed in-process, so its crash comes with decoding). The worker is
+    // the nearest ancestor running bin/deepsift.js (its parent, or above a tool launcher).
+    const [fakeFfprobe, fakeFfmpeg] = [path.join(tools, 'ffprobe'), path.join(tools, 'ffmpeg')];
+    for (const [fake, tool] of [[fakeFfprobe, 'ffprobe'], [fakeFfmpeg, 'ffmpeg']]) {
+      await writeFile(fake!, [
+        '#!/bin/sh',
+        'for a in "$@"; do case "$a" in file:*) if grep -q ' + POISON_MARKER + ' "${a#file:}" 2>/dev/null; then',
+        '  p=$PPID',
+        "  while [ \"$p\" -gt 1 ] && ! tr '\\0' ' ' < /proc/$p/cmdline | grep -q bin/deepsift.js; do p=$(cut -d' ' -f4 /proc/$p/stat); done",
+        '  kill -9 $p; exit 1',
+        'fi;; esac; done',
+        `exec ${tool} "$@"`,
+        '',
+      ].join('\n'));
+      await chmod(fake!, 0o755);
+    }
     const env = cliEnv({
       DEEPSIFT_AMQP_URL: AMQP_URL,
       DEEPSIFT_S3_ENDPOINT: s3.endpoint,
@@ -134,6 +137,7 @@ export class Deployment {
       AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
       DEEPSIFT_LOG_LEVEL: 'info',
       DEEPSIFT_FFPROBE: fakeFfprobe,
+      DEEPSIFT_FFMPEG: fakeFfmpeg,
       DEEPSIFT_SHUTDOWN_GRACE_MS: '5000',
       ...extraEnv,
     });
