@@ -71,6 +71,7 @@ export async function loadFaceDetector(config: DeepsiftConfig, logger: Logger): 
       minFaceSizePx: config.minFaceSizePx,
       executionProviders: config.executionProviders,
       ...(config.intraOpThreads > 0 ? { intraOpNumThreads: config.intraOpThreads } : {}),
+      graphOptimizationLevel: model.manifest.onnxRuntime?.graphOptimizationLevel,
     },
   );
   logger.info('Face detector loaded.', { model: detector.name, executionProvider: detector.executionProvider, framesPerRun: faceBatchSizeOf(config, detector) });

@@ -66,7 +66,7 @@ export {
   type ConfigOption,
   type AggregationName,
 } from './config';
-export { createOnnxSession, type GraphOptimizationLevel, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
+export { createModelSession, createOnnxSession, type GraphOptimizationLevel, type ModelRuntimeSettings, type OnnxSession, type OnnxSessionOptions } from './onnx-session';
 export { createWorkerSession, type OnnxSessionLike, type TensorData, type InputMetadata } from './onnx-worker-session';
 export { ROUTING, QUEUES, pipelineQueues, stageQueues } from './topology';
 export { consumeAsStage, publishVideoFailure, elapsedMs, type StageDeps, type StageHandler, type StageConsumeOptions } from './stage-consumer';

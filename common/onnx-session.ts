@@ -57,6 +57,16 @@ export async function createOnnxSession(modelPath: string, options: OnnxSessionO
 }
 
 
+/** The ONNX Runtime settings a model's manifest may name (`onnxRuntime` in weights/manifest-schema.json). */
+export interface ModelRuntimeSettings {
+  onnxRuntime?: { graphOptimizationLevel?: GraphOptimizationLevel };
+}
+
+/** {@link createOnnxSession} for a model described by a manifest: the manifest's own settings win over `options`. */
+export function createModelSession(model: ModelRuntimeSettings, modelPath: string, options: OnnxSessionOptions): Promise<OnnxSession> {
+  return createOnnxSession(modelPath, { ...options, graphOptimizationLevel: model.onnxRuntime?.graphOptimizationLevel ?? options.graphOptimizationLevel });
+}
+
 /**
  * Why a provider cannot load here, checked before asking ONNX Runtime (which would print
  * a native error): the CUDA provider ships as a separate library that the npm install

@@ -2,7 +2,7 @@
  * A deepfake detector backed by an ONNX graph and its manifest. The session is created
  * once; `score` runs one batch and returns P(fake) per crop, whatever the model outputs.
  */
-import { createOnnxSession, type GraphOptimizationLevel, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
+import { createModelSession, type GraphOptimizationLevel, type OnnxSessionLike, type OnnxSessionOptions, type RawImage } from '../common';
 import type { ImageModelManifest, ModelManifest } from '../weights/manifest';
 import { checkGraphMatchesManifest } from './model-input-check';
 import { toInputTensor } from './preprocess';
@@ -32,11 +32,7 @@ export class OnnxDeepfakeDetector {
     if (manifest.kind !== 'deepfake-detector' || !manifest.output) {
       throw new Error(`model "${manifest.name}" is not a deepfake detector`);
     }
-    const requested = manifest.onnxRuntime?.graphOptimizationLevel ?? options.graphOptimizationLevel;
-    const { session, executionProvider, graphOptimizationLevel, skipped } = await createOnnxSession(onnxPath, {
-      ...options,
-      ...(requested ? { graphOptimizationLevel: requested } : {}),
-    });
+    const { session, executionProvider, graphOptimizationLevel, skipped } = await createModelSession(manifest, onnxPath, options);
     try {
       checkGraphMatchesManifest(manifest, session);
     } catch (error) {

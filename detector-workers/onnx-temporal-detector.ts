@@ -3,7 +3,7 @@
  * blocks of consecutive landmark frames of one face, P(fake) per block, and summarises a
  * whole sequence the way upstream does (see landmark-blocks.ts).
  */
-import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions } from '../common';
+import { createModelSession, type OnnxSessionLike, type OnnxSessionOptions } from '../common';
 import type { ModelManifest, TemporalDetectorManifest } from '../weights/manifest';
 import { landmarkBlocks, summariseBlocks, type LandmarkVideoScores } from './landmark-blocks';
 import { LANDMARK_VALUES_PER_FRAME, type LandmarkSequence } from './landmark-sequence';
@@ -30,11 +30,7 @@ export class OnnxTemporalDetector {
     options: OnnxSessionOptions,
   ): Promise<OnnxTemporalDetector> {
     if (manifest.kind !== 'temporal-detector') throw new Error(`model "${manifest.name}" is not a temporal detector`);
-    const requested = manifest.onnxRuntime?.graphOptimizationLevel ?? options.graphOptimizationLevel;
-    const { session, executionProvider, skipped } = await createOnnxSession(onnxPath, {
-      ...options,
-      ...(requested ? { graphOptimizationLevel: requested } : {}),
-    });
+    const { session, executionProvider, skipped } = await createModelSession(manifest, onnxPath, options);
     return new OnnxTemporalDetector(manifest, sha256, executionProvider, skipped, session);
   }
 

@@ -1,4 +1,5 @@
 import type { FaceDetection, RawImage } from '../common/raw-image';
+import type { GraphOptimizationLevel } from '../common/onnx-session';
 import { FaceCropperError } from './errors';
 
 /** A frame already resized to a detector's `inputSize`, and the size of the frame it came from. */
@@ -41,6 +42,8 @@ export interface FaceDetectorOptions {
   executionProviders: string[];
   /** ONNX Runtime intra-op threads; unset lets ONNX Runtime use one per physical core. */
   intraOpNumThreads?: number;
+  /** ONNX Runtime's graph optimisation level (the model manifest's `onnxRuntime`); unset is `all`. */
+  graphOptimizationLevel?: GraphOptimizationLevel;
 }
 
 /** Defaults for {@link FaceDetectorOptions}. */

@@ -18,6 +18,7 @@ export async function openDetectorSession(
     const { session, executionProvider } = await createOnnxSession(modelPath, {
       executionProviders: options.executionProviders,
       intraOpThreads: options.intraOpNumThreads ?? 0,
+      graphOptimizationLevel: options.graphOptimizationLevel,
     });
     return { session, executionProvider };
   } catch (cause) {

@@ -4,7 +4,7 @@
  * face-api does; the points come back in frame pixels, truncated to integers as upstream
  * LRNet's `shape.astype(int)`.
  */
-import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions } from '../../common';
+import { createModelSession, type OnnxSessionLike, type OnnxSessionOptions } from '../../common';
 import type { Box, RawImage } from '../../common/raw-image';
 import type { ImageModelManifest, ModelManifest } from '../../weights/manifest';
 import { cropFace, squareCropBox } from '../face-crop';
@@ -30,7 +30,7 @@ export class FaceApiLandmarker implements Landmarker {
     options: OnnxSessionOptions & { cropMargin?: number },
   ): Promise<FaceApiLandmarker> {
     if (manifest.kind !== 'landmark-model') throw new Error(`model "${manifest.name}" is not a landmark model`);
-    const { session, executionProvider } = await createOnnxSession(onnxPath, options);
+    const { session, executionProvider } = await createModelSession(manifest, onnxPath, options);
     return new FaceApiLandmarker(manifest, session, executionProvider, options.cropMargin ?? DEFAULT_LANDMARK_CROP_MARGIN);
   }
 

@@ -7,7 +7,7 @@
  * (`Postprocess.compute` divides by 192), are mapped to iBUG's 68 (facemesh-ibug68.ts) and
  * returned in frame pixels, truncated to integers as face-api's are.
  */
-import { createOnnxSession, type OnnxSessionLike, type OnnxSessionOptions } from '../../common';
+import { createModelSession, type OnnxSessionLike, type OnnxSessionOptions } from '../../common';
 import type { Box, RawImage } from '../../common/raw-image';
 import type { ImageModelManifest, ModelManifest } from '../../weights/manifest';
 import { toInputTensor } from '../../detector-workers/preprocess';
@@ -34,7 +34,7 @@ export class FaceMeshLandmarker implements Landmarker {
   /** Loads `facemesh-landmark468`'s graph. */
   static async create(manifest: ModelManifest, onnxPath: string, options: OnnxSessionOptions & { cropMargin?: number }): Promise<FaceMeshLandmarker> {
     if (manifest.kind !== 'landmark-model') throw new Error(`model "${manifest.name}" is not a landmark model`);
-    const { session, executionProvider } = await createOnnxSession(onnxPath, options);
+    const { session, executionProvider } = await createModelSession(manifest, onnxPath, options);
     return new FaceMeshLandmarker(manifest, session, executionProvider, options.cropMargin ?? DEFAULT_FACEMESH_CROP_MARGIN);
   }
 
