@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import type { GraphOptimizationLevel, RawImage } from '../common';
 import { OnnxDeepfakeDetector } from '../detector-workers';
 import { ensureModel } from '../weights';
+import { median } from './median-ratios';
 import { printTable } from './print-table';
 import { sharedDir } from './sample-copies';
 
@@ -34,11 +35,6 @@ async function cpuMsPerCrop(detector: OnnxDeepfakeDetector, crops: RawImage[], c
   for (let i = 0; i < count; i++) await detector.score([crops[i % crops.length]!]);
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000 / count;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** Prints one row per model and level. */
@@ -71,7 +67,7 @@ export async function runModelsBench(): Promise<void> {
           name,
           level + (level === (manifestLevel ?? 'all') ? ' (manifest)' : ''),
           perRound[i]!.map((ms) => ms.toFixed(2)).join(', '),
-          median(perRound[i]!).toFixed(2),
+          median(perRound[i]!)!.toFixed(2),
           i === 0 ? '-' : largestDelta.toExponential(1),
         ]);
       }
