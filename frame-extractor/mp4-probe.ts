@@ -74,6 +74,11 @@ function childBoxes(buffer: Buffer, start: number, end: number): Box[] {
   return boxes;
 }
 
+/** The boxes inside `box`. */
+function childrenOf(buffer: Buffer, box: Box): Box[] {
+  return childBoxes(buffer, box.start, box.end);
+}
+
 function only(boxes: Box[], type: string): Box | undefined {
   const found = boxes.filter((box) => box.type === type);
   if (found.length > 1) decline(`more than one ${type} box`);
@@ -240,14 +245,12 @@ function ffprobeSeconds(ticks: bigint, timescale: number): string {
 
 /** The video stream as ffprobe reports it, from its track's boxes. */
 function describeVideoTrack(buffer: Buffer, trak: Box, index: number, movieTimescale: number): FfprobeStream {
-  const boxes = childBoxes(buffer, trak.start, trak.end);
+  const boxes = childrenOf(buffer, trak);
   const rotation = readTrackRotation(buffer, required(boxes, 'tkhd'));
-  const mdia = childBoxes(buffer, required(boxes, 'mdia').start, required(boxes, 'mdia').end);
+  const mdia = childrenOf(buffer, required(boxes, 'mdia'));
   const { timescale, duration: mediaDuration } = readMediaHeader(buffer, required(mdia, 'mdhd'));
   if (timescale === 0 || mediaDuration === 0n || mediaDuration === 0xffffffffn) decline('no media time scale or duration');
-  const minf = required(mdia, 'minf');
-  const stblBox = required(childBoxes(buffer, minf.start, minf.end), 'stbl');
-  const stbl = childBoxes(buffer, stblBox.start, stblBox.end);
+  const stbl = childrenOf(buffer, required(childrenOf(buffer, required(mdia, 'minf')), 'stbl'));
   if (only(stbl, 'stz2')) decline('compact sample sizes (stz2)');
   const stsz = required(stbl, 'stsz');
   const sampleCount = buffer.readUInt32BE(versionOf(buffer, stsz).at + 4);
@@ -262,7 +265,7 @@ function describeVideoTrack(buffer: Buffer, trak: Box, index: number, movieTimes
   // and with an edit list cuts it to the edit (mov_fix_index).
   let duration = mediaDuration < sttsTicks ? mediaDuration : sttsTicks;
   const edts = only(boxes, 'edts');
-  const elst = edts && only(childBoxes(buffer, edts.start, edts.end), 'elst');
+  const elst = edts && only(childrenOf(buffer, edts), 'elst');
   if (elst) {
     if (movieTimescale === 0) decline('no movie time scale');
     const edit = readSingleEdit(buffer, elst);
@@ -301,8 +304,7 @@ function describeVideoTrack(buffer: Buffer, trak: Box, index: number, movieTimes
 
 /** The handler type (`hdlr`) of a track: `vide`, `soun`, … */
 function handlerOf(buffer: Buffer, trak: Box): string {
-  const mdia = required(childBoxes(buffer, trak.start, trak.end), 'mdia');
-  const hdlr = required(childBoxes(buffer, mdia.start, mdia.end), 'hdlr');
+  const hdlr = required(childrenOf(buffer, required(childrenOf(buffer, trak), 'mdia')), 'hdlr');
   const { at } = versionOf(buffer, hdlr);
   if (at + 8 > hdlr.end) decline('hdlr is cut short');
   return buffer.toString('latin1', at + 4, at + 8);
