@@ -2,7 +2,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import sharp from 'sharp';
+
 import { yuv420ToRgb } from '../common/yuv-to-rgb';
+import { gbrpToRgb24 } from './extract-frames';
 import { canCarryAsYuv420, DEFAULT_VIDEO_LIMITS, extractFrames, extractFramesForDetection, probeVideo, type DetectionFrame, type SampledFrame, type VideoProbe } from './index';
 import { runFfmpeg, sharedDir, tagColours } from '../test/video-fixtures';
 
@@ -27,6 +30,19 @@ beforeAll(() => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'deepsift-yuv-'));
 });
 afterAll(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+it("interleaves ffmpeg's planar gbrp into exactly the bytes of its rgb24", async () => {
+  // One frame of a test pattern, converted by ffmpeg both ways with the detection frame's flags.
+  const convert = async (pixFmt: string): Promise<Buffer> => {
+    const file = path.join(folder, `pattern.${pixFmt}`);
+    await runFfmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=1,format=yuv420p', '-frames:v', '1', '-vf', `scale=64:48:flags=bilinear+full_chroma_int+accurate_rnd,format=${pixFmt}`, '-f', 'rawvideo', file]);
+    return fs.readFileSync(file);
+  };
+  const rgb24 = await convert('rgb24');
+  const interleaved = Buffer.alloc(rgb24.length);
+  gbrpToRgb24(await convert('gbrp'), interleaved);
+  expect(interleaved.equals(rgb24)).toBe(true);
+});
 
 it('a video tagged with a matrix other than BT.601 or BT.709 (BT.2020) keeps the RGB path', async () => {
   const bt2020 = await tagColours(interview, path.join(folder, 'bt2020.mp4'), 'bt2020');
@@ -72,6 +88,18 @@ describe.each([
       expect(frame.full.data.length).toBe(probe.width * probe.height * 3 / 2);
       expect(frame.detection).toMatchObject({ width: 640, height: 480, channels: 3 });
       expect(frame.detection.data.length).toBe(640 * 480 * 3);
+    }
+  });
+
+  it('gives the detector the same picture as the full frame, resized', async () => {
+    for (const frame of splitFrames) {
+      const full = yuv420ToRgb(frame.full);
+      const resized = await sharp(full.data, { raw: { width: full.width, height: full.height, channels: 3 } })
+        .resize(detectionSize.width, detectionSize.height, { fit: 'fill', kernel: 'linear' })
+        .raw()
+        .toBuffer();
+      // Colour channels swapped or planes misread would differ by tens of levels.
+      expect(difference(frame.detection.data, resized).mean).toBeLessThan(2);
     }
   });
 
