@@ -66,7 +66,10 @@ parentPort.on('message', async (message) => {
     const inputs = Object.values(message.feeds).map((t) => t.data);
     const transfer = inputs.map((data) => data.buffer);
     for (const [name, t] of Object.entries(results)) {
-      const data = new Float32Array(t.data); // a copy that this thread owns, so it can be transferred
+      // ONNX Runtime gives each output an ArrayBuffer of its own, which moves to the caller as
+      // it is; a view into a larger buffer would be copied first.
+      const whole = t.data instanceof Float32Array && t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength;
+      const data = whole ? t.data : new Float32Array(t.data);
       outputs[name] = { type: t.type, data, dims: t.dims };
       transfer.push(data.buffer);
     }
