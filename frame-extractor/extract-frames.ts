@@ -58,7 +58,7 @@ export interface FrameSize {
 
 /** What one rawvideo output of ffmpeg carries. */
 interface RawOutput {
-  /** `gbrp` is planar RGB (G, B, R planes), interleaved to `rgb24` as it arrives. */
+  /** `gbrp` is planar RGB (a G, a B and an R plane); {@link extractFramesForDetection} interleaves it. */
   pixFmt: 'rgb24' | 'gbrp' | 'yuv420p';
   size: FrameSize;
   /** Filters applied to this output only (after the shared ones). */
@@ -151,8 +151,9 @@ export async function* extractFramesForDetection(
     // stays within rounding of sharp's resize of the RGB frame (measured: video scores within
     // 0.0014, against 0.017 with swscale's default chroma handling), for 0.2 CPU-s less per
     // 1080p video than converting the whole frame to RGB first. Written as planar gbrp, the
-    // same bytes as rgb24 in another order: swscale's packed rgb24 writer for full chroma is
-    // ~0.17 CPU-s per 1080p video slower, and interleaving here costs ~0.6 ms per frame.
+    // same bytes as rgb24 in another order: swscale's packed rgb24 writer for full chroma cost
+    // 0.05–0.28 CPU-s more per 1080p video (measured, depending on the machine's load), and
+    // interleaving here, with its copy, ~0.6–1 ms per frame.
     { pixFmt: 'gbrp', size: detectionSize, filters: [`scale=${detectionSize.width}:${detectionSize.height}:flags=bilinear+full_chroma_int+accurate_rnd`, 'format=gbrp'] },
   ];
   const planes = Buffer.allocUnsafe(outputBytes(outputs[1]!));
