@@ -58,7 +58,7 @@ export interface FrameSize {
 
 /** What one rawvideo output of ffmpeg carries. */
 interface RawOutput {
-  /** `gbrp` is planar RGB (a G, a B and an R plane); {@link extractFramesForDetection} interleaves it. */
+  /** What ffmpeg writes; `gbrp` (planar RGB: a G, a B and an R plane) is handed on interleaved, as `rgb24`. */
   pixFmt: 'rgb24' | 'gbrp' | 'yuv420p';
   size: FrameSize;
   /** Filters applied to this output only (after the shared ones). */
@@ -156,16 +156,12 @@ export async function* extractFramesForDetection(
     // interleaving here, with its copy, ~0.6–1 ms per frame.
     { pixFmt: 'gbrp', size: detectionSize, filters: [`scale=${detectionSize.width}:${detectionSize.height}:flags=bilinear+full_chroma_int+accurate_rnd`, 'format=gbrp'] },
   ];
-  const planes = Buffer.allocUnsafe(outputBytes(outputs[1]!));
   for await (const frame of decodeFrames(filePath, probe, options, outputs)) {
-    const detection = frame.buffers[1]!;
-    detection.copy(planes);
-    gbrpToRgb24(planes, detection);
     yield {
       index: frame.index,
       ptsSeconds: frame.ptsSeconds,
       full: { data: frame.buffers[0]!, width, height, format: 'yuv420p', matrix: yuvMatrixOf(probe.colorSpace) },
-      detection: { data: detection, width: detectionSize.width, height: detectionSize.height, channels: 3 },
+      detection: { data: frame.buffers[1]!, width: detectionSize.width, height: detectionSize.height, channels: 3 },
     };
   }
 }
@@ -190,7 +186,8 @@ function outputBytes(output: RawOutput): number {
 /**
  * Decodes the video once with a single ffmpeg process writing one rawvideo output per
  * entry of `outputs` (the first on stdout, the next on fd 3), and yields each sampled
- * frame's buffers, one per output, as soon as ffmpeg produced them all.
+ * frame's buffers, one per output (`gbrp` ones interleaved as `rgb24`), as soon as ffmpeg
+ * produced them all.
  */
 async function* decodeFrames(
   filePath: string,
@@ -216,6 +213,8 @@ async function* decodeFrames(
   const selection = sparse ? { skipNonReference: true, filter: timeSelectFilter(sampleTimes(probe.durationSeconds, wanted)) } : { skipNonReference: false, filter: selectFilter(indices) };
   const launcher = options.ffmpegPaths?.launcher;
   const queues = outputs.map((output) => new FrameQueue(outputBytes(output), options.allocate));
+  // Planar frames are copied here and interleaved back into their own (pooled) buffer.
+  const planes = outputs.map((output) => (output.pixFmt === 'gbrp' ? Buffer.allocUnsafe(outputBytes(output)) : undefined));
   // Output i is written to pipe:1 (i = 0), else pipe:(i + 2): see ffmpegArgs.
   const fds = outputs.map((_, i) => (i === 0 ? 1 : i + 2));
   const directReaders = new Map(queues.map((queue, i) => [fds[i]!, queue.directReader]));
@@ -237,9 +236,14 @@ async function* decodeFrames(
   try {
     while (produced < indices.length) {
       const buffers: Buffer[] = [];
-      for (const queue of queues) {
+      for (const [i, queue] of queues.entries()) {
         const data = await queue.next();
         if (data === undefined) break;
+        const scratch = planes[i];
+        if (scratch) {
+          data.copy(scratch);
+          gbrpToRgb24(scratch, data);
+        }
         buffers.push(data);
       }
       if (buffers.length < queues.length) break;
