@@ -1,5 +1,5 @@
 import { BufferPool } from './buffer-pool';
-import { MemoryStorage } from './memory-storage';
+import { MemoryStorage } from './storage/memory-storage';
 
 const MB = 1024 * 1024;
 

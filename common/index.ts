@@ -33,28 +33,28 @@ export {
   type Subscription,
   type ExternalDelivery,
   type PublishOptions,
-} from './transport';
-export { MemoryTransport } from './memory-transport';
-export { GroupTransport } from './group-transport';
+} from './transport/transport';
+export { MemoryTransport } from './transport/memory-transport';
+export { GroupTransport } from './transport/group-transport';
 export {
   AmqpTransport,
   DEFAULT_PUBLISH_TIMEOUT_MS,
   DEFAULT_CLOSE_GRACE_MS,
   type AmqpTransportOptions,
-} from './amqp-transport';
-export { BrokerUnavailableError, TransportClosedError, DEFAULT_RECONNECT, type ReconnectOptions } from './amqp-connection';
-export { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges, DEFAULT_RETRY_DELAY_TIERS_MS } from './amqp-topology';
-export { AMQP_HEADERS } from './amqp-headers';
-export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject, type VersionedStorage, type VersionedObject } from './storage';
-export { LocalStorage } from './local-storage';
-export { MemoryStorage } from './memory-storage';
+} from './transport/amqp/amqp-transport';
+export { BrokerUnavailableError, TransportClosedError, DEFAULT_RECONNECT, type ReconnectOptions } from './transport/amqp/amqp-connection';
+export { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges, DEFAULT_RETRY_DELAY_TIERS_MS } from './transport/amqp/amqp-topology';
+export { AMQP_HEADERS } from './transport/amqp/amqp-headers';
+export { ObjectNotFoundError, assertValidKey, type Storage, type StoredObject, type VersionedStorage, type VersionedObject } from './storage/storage';
+export { LocalStorage } from './storage/local-storage';
+export { MemoryStorage } from './storage/memory-storage';
 export { BufferPool, DEFAULT_POOL_IDLE_MS, DEFAULT_POOL_MAX_FREE_BYTES, type BufferPoolOptions } from './buffer-pool';
 export { createLogger, createSilentLogger, type Logger, type LoggerOptions } from './logger';
 export { PipelineMetrics } from './metrics';
 export { startMetricsServer, type HealthEndpoints, type MetricsServer } from './metrics-server';
 export { DEFAULT_HEALTH_CHECK_TIMEOUT_MS, HealthRegistry, type HealthCheck, type HealthReport, type HealthStatus } from './health';
 export { QueueDepthMetrics, type QueueDepth, type QueueInspector, type SampledQueue } from './queue-depth-metrics';
-export { AmqpQueueInspector, type AmqpQueueInspectorOptions } from './amqp-queue-inspector';
+export { AmqpQueueInspector, type AmqpQueueInspectorOptions } from './transport/amqp/amqp-queue-inspector';
 export {
   CONFIG_OPTIONS,
   autoBatchMaxSize,
@@ -85,5 +85,5 @@ export {
   type S3Config,
   type S3StoredObject,
   type S3ObjectHead,
-} from './s3-storage';
+} from './storage/s3-storage';
 export { analysisStateKey, workPrefix, safeKeySegment } from './work-area';

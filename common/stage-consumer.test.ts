@@ -1,10 +1,10 @@
 import { createEnvelope } from './envelope';
 import { createSilentLogger } from './logger';
-import { MemoryTransport } from './memory-transport';
+import { MemoryTransport } from './transport/memory-transport';
 import { PipelineMetrics } from './metrics';
 import { DEFAULT_RETRY_POLICY } from './retry-policy';
 import { consumeAsStage } from './stage-consumer';
-import type { Delivery } from './transport';
+import type { Delivery } from './transport/transport';
 
 describe('consumeAsStage', () => {
   it('dead-letters a message type the stage does not take, with the reason, without calling the handler', async () => {

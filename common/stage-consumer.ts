@@ -11,7 +11,7 @@ import type { DependencyGate } from './dependency-gate';
 import type { Logger } from './logger';
 import type { AnyEnvelope, MessageType, VideoFailedPayload, VideoInfo, VideoSource, StageTimings } from './messages';
 import type { PipelineMetrics } from './metrics';
-import type { ConsumeOptions, Delivery, PublishOptions, Subscription, Transport } from './transport';
+import type { ConsumeOptions, Delivery, PublishOptions, Subscription, Transport } from './transport/transport';
 import { createEnvelope } from './envelope';
 import { ROUTING } from './topology';
 import type { FailureCode } from './errors';

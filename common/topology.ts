@@ -7,7 +7,7 @@
  *   video.faces / video.scores / video.failed → aggregator
  *   report.ready         → reports            (announcements of finished reports)
  */
-import type { QueueSpec } from './transport';
+import type { QueueSpec } from './transport/transport';
 
 export const ROUTING = {
   job: 'video.job',

@@ -5,7 +5,7 @@
  * worker has ever declared its queue) is an error rather than lost.
  */
 import type { ConfirmChannel, ChannelModel } from 'amqplib';
-import { connectAmqp } from '../common/amqp-connection';
+import { connectAmqp } from '../common/transport/amqp/amqp-connection';
 import type { CrawlerJob } from './crawler-job';
 
 export class CrawlerJobPublisher {

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { quietAwsSdkNodeWarning } from '../cli/node-support';
-import { S3Storage, type S3StorageOptions } from '../common/s3-storage';
+import { S3Storage, type S3StorageOptions } from '../common/storage/s3-storage';
 
 // Tests build S3 clients as the CLI does: without the SDK's Node-version warning.
 quietAwsSdkNodeWarning();

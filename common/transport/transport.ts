@@ -11,8 +11,8 @@
  * - it throws anything else: the message is delivered again after the retry policy's
  *   delay, and dead-lettered with reason `RETRIES_EXHAUSTED` after its last attempt.
  */
-import type { AnyEnvelope } from './messages';
-import type { RetryPolicy } from './retry-policy';
+import type { AnyEnvelope } from '../messages';
+import type { RetryPolicy } from '../retry-policy';
 
 /** A queue and the routing keys it receives. Each queue has a dead-letter queue `<name>.dead`. */
 export interface QueueSpec {

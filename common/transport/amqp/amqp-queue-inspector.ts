@@ -6,7 +6,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { connectAmqp } from './amqp-connection';
 import { AmqpNames } from './amqp-topology';
-import type { QueueDepth, QueueInspector } from './queue-depth-metrics';
+import type { QueueDepth, QueueInspector } from '../../queue-depth-metrics';
 
 /** Where to connect and which namespace the queue names are in. */
 export interface AmqpQueueInspectorOptions {

@@ -10,7 +10,7 @@
  * the job. Concurrency and backpressure are the first stage's prefetch.
  */
 import { randomUUID } from 'node:crypto';
-import type { AnyEnvelope } from './messages';
+import type { AnyEnvelope } from '../messages';
 import type { ConsumeOptions, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from './transport';
 
 interface LocalConsumer {

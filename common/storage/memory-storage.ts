@@ -4,7 +4,7 @@
  */
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { BufferPool } from './buffer-pool';
+import { BufferPool } from '../buffer-pool';
 import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
 
 export class MemoryStorage implements Storage, VersionedStorage {

@@ -7,8 +7,8 @@ import type * as S3Sdk from '@aws-sdk/client-s3';
 import type * as LibStorage from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import { resolveConfig, type DeepsiftConfig } from './config';
-import { describeError, InfrastructureError } from './errors';
+import { resolveConfig, type DeepsiftConfig } from '../config';
+import { describeError, InfrastructureError } from '../errors';
 import { assertValidKey, ObjectNotFoundError, type Storage, type StoredObject, type VersionedObject, type VersionedStorage } from './storage';
 
 /**

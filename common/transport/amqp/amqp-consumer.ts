@@ -10,12 +10,12 @@ import { copyOptions, deadLetterOf, deliveryCountOf, type CopyHeaders } from './
 import { TransportClosedError, type AmqpConnection, type ReconnectOptions } from './amqp-connection';
 import type { ConfirmedPublisher } from './amqp-publisher';
 import { isDeadLetterQueue, retryTierFor, type AmqpNames } from './amqp-topology';
-import { parseEnvelope, prepareEnvelopeValidation } from './envelope';
-import { describeError } from './errors';
-import { settleFailure } from './failure-policy';
-import { InFlightHandlers } from './in-flight-handlers';
-import type { Logger } from './logger';
-import type { ConsumeOptions, Delivery, ExternalDelivery } from './transport';
+import { parseEnvelope, prepareEnvelopeValidation } from '../../envelope';
+import { describeError } from '../../errors';
+import { settleFailure } from '../../failure-policy';
+import { InFlightHandlers } from '../../in-flight-handlers';
+import type { Logger } from '../../logger';
+import type { ConsumeOptions, Delivery, ExternalDelivery } from '../transport';
 
 /** Messages whose failed settlements a consumer remembers. */
 const UNSETTLED_MEMORY = 10_000;

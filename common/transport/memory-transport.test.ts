@@ -1,8 +1,8 @@
-import { createEnvelope } from './envelope';
-import { InvalidMessageError, VideoRejectedError } from './errors';
+import { createEnvelope } from '../envelope';
+import { InvalidMessageError, VideoRejectedError } from '../errors';
 import { MemoryTransport } from './memory-transport';
 import type { Delivery } from './transport';
-import type { RetryPolicy } from './retry-policy';
+import type { RetryPolicy } from '../retry-policy';
 
 const VIDEO = 'a'.repeat(64);
 const fastRetry: RetryPolicy = { maxAttempts: 3, initialDelayMs: 1, backoffCoefficient: 1, maxDelayMs: 1, jitterRatio: 0 };

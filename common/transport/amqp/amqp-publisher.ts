@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { AMQP_HEADERS } from './amqp-headers';
 import { BrokerUnavailableError, TransportClosedError, type AmqpConnection } from './amqp-connection';
-import { describeError } from './errors';
-import type { Logger } from './logger';
-import { UnroutableError } from './transport';
+import { describeError } from '../../errors';
+import type { Logger } from '../../logger';
+import { UnroutableError } from '../transport';
 
 /** Time between attempts after a nack (a full `reject-publish` queue) or a lost channel. */
 const RETRY_BACKOFF_MS = { initial: 25, max: 1_000 };

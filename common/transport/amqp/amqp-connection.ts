@@ -4,8 +4,8 @@
  * and runs the setup hook (declare topology) before anyone may use it again.
  */
 import type { ChannelModel } from 'amqplib';
-import { describeError } from './errors';
-import type { Logger } from './logger';
+import { describeError } from '../../errors';
+import type { Logger } from '../../logger';
 
 /** Backoff between reconnection attempts: doubles from `initialDelayMs` up to `maxDelayMs`. */
 export interface ReconnectOptions {

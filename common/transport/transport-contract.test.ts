@@ -3,16 +3,16 @@
  * alike for `MemoryTransport` (embedded mode) and `AmqpTransport` on the RabbitMQ of this
  * machine (`DEEPSIFT_TEST_AMQP_URL`), each test in a namespace of its own.
  */
-import { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges } from './amqp-topology';
-import { AmqpTransport } from './amqp-transport';
-import { createEnvelope } from './envelope';
-import { InfrastructureError, ShutdownError, VideoRejectedError } from './errors';
-import { createSilentLogger } from './logger';
+import { AmqpNames, brokerQueuesOf, sharedBrokerQueues, sharedExchanges } from './amqp/amqp-topology';
+import { AmqpTransport } from './amqp/amqp-transport';
+import { createEnvelope } from '../envelope';
+import { InfrastructureError, ShutdownError, VideoRejectedError } from '../errors';
+import { createSilentLogger } from '../logger';
 import { MemoryTransport } from './memory-transport';
-import type { RetryPolicy } from './retry-policy';
+import type { RetryPolicy } from '../retry-policy';
 import type { Delivery, QueueSpec, Transport } from './transport';
 import { connect } from 'amqplib';
-import { testNamespace } from '../test/test-namespaces';
+import { testNamespace } from '../../test/test-namespaces';
 
 const URL = process.env.DEEPSIFT_TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const TIERS_MS = [50, 200];

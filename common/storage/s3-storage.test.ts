@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { ConfigError, resolveConfig } from './config';
+import { ConfigError, resolveConfig } from '../config';
 import { createS3StorageFromEnv, s3StorageOptionsFromConfig, type S3Storage } from './s3-storage';
 import { ObjectNotFoundError } from './storage';
-import { startS3Server, testS3Storage, type TestS3Server } from '../test/s3-server';
+import { startS3Server, testS3Storage, type TestS3Server } from '../../test/s3-server';
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

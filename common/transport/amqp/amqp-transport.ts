@@ -23,11 +23,11 @@ import {
   declareSharedTopology,
   DEFAULT_RETRY_DELAY_TIERS_MS,
 } from './amqp-topology';
-import { DEFAULT_DELIVERY_LIMIT } from './config';
-import { describeError } from './errors';
-import type { Logger } from './logger';
-import type { AnyEnvelope } from './messages';
-import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from './transport';
+import { DEFAULT_DELIVERY_LIMIT } from '../../config';
+import { describeError } from '../../errors';
+import type { Logger } from '../../logger';
+import type { AnyEnvelope } from '../../messages';
+import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from '../transport';
 
 /** How long `publish` waits for a confirm (through outages and full queues) by default. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;

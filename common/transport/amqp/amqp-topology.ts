@@ -26,7 +26,7 @@
  * exceeds the delivery limit stays in its queue until the target queue has confirmed it.
  */
 import type { Channel } from 'amqplib';
-import { deadLetterQueueName, type QueueSpec } from './transport';
+import { deadLetterQueueName, type QueueSpec } from '../transport';
 
 /**
  * Delays (ms) of the retry queues. A retry waits in the shortest tier at least as long as

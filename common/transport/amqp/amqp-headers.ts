@@ -3,7 +3,7 @@
  * dead-letter reason are worked out from them. Pure functions: tested without a broker.
  */
 import type { MessageProperties, MessagePropertyHeaders, Options } from 'amqplib';
-import type { AnyEnvelope } from './messages';
+import type { AnyEnvelope } from '../../messages';
 
 /** Header names. Our own start with `x-deepsift-`; `x-delivery-count` and `x-death` are RabbitMQ's. */
 export const AMQP_HEADERS = {

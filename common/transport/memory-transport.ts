@@ -3,9 +3,9 @@
  * take at most `prefetch` messages at a time, full queues make publishers wait, and
  * failed messages are retried after the policy's delay or moved to `<queue>.dead`.
  */
-import { settleFailure } from './failure-policy';
-import { InFlightHandlers } from './in-flight-handlers';
-import type { AnyEnvelope } from './messages';
+import { settleFailure } from '../failure-policy';
+import { InFlightHandlers } from '../in-flight-handlers';
+import type { AnyEnvelope } from '../messages';
 import {
   deadLetterQueueName,
   UnroutableError,
