@@ -1,10 +1,10 @@
 import type { OnnxSessionLike } from '../common/onnx-worker-session';
 import sharp from 'sharp';
 import type { FaceDetection, RawImage } from '../common/raw-image';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { assertRgbFrame, resolveFaceDetectorOptions, type FaceDetector, type FaceDetectorOptions } from './face-detector';
 import { nonMaxSuppression } from './non-max-suppression';
-import { clamp, describeGraphMismatch, openDetectorSession, runDetectorSession } from './onnx-session';
+import { clamp, describeGraphMismatch, openDetectorSession, runDetectorSession } from './detector-session';
 
 /** The front (short-range) model's square input side, in pixels. */
 const INPUT_SIZE = 128;

@@ -1,6 +1,6 @@
 import { createOnnxSession } from '../common/onnx-session';
 import type { OnnxSessionLike, TensorData } from '../common/onnx-worker-session';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import type { FaceDetectorOptions } from './face-detector';
 
 /**

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { yuv420Bytes, yuv420Planes, type Box, type RawImage, type Yuv420Image, type Yuv420Plane } from '../common/raw-image';
 import { yuv420ToRgb } from '../common/yuv-to-rgb';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { assertRgbFrame } from './face-detector';
 
 /** How a face becomes a detector input: margin around the box, then a square of `size` pixels. */

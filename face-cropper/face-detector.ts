@@ -1,6 +1,6 @@
 import type { FaceDetection, RawImage } from '../common/raw-image';
 import type { GraphOptimizationLevel } from '../common/onnx-session';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 
 /** A frame already resized to a detector's `inputSize`, and the size of the frame it came from. */
 export interface ResizedFrame {

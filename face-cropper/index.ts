@@ -1,5 +1,5 @@
 /** The face-cropper stage's library: face detection, tracking across samples and face crops. */
-export { FaceCropperError, type FaceCropperErrorCode } from './errors';
+export { FaceCropperError, type FaceCropperErrorCode } from './face-cropper-error';
 export {
   DEFAULT_FACE_DETECTOR_OPTIONS,
   resolveFaceDetectorOptions,

@@ -1,5 +1,5 @@
 import type { FaceDetection } from '../common/raw-image';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { IouTracker } from './iou-tracker';
 
 const face = (x: number, y: number, size = 100, score = 0.9): FaceDetection => ({

@@ -1,5 +1,5 @@
 import type { Box, FaceDetection } from '../common/raw-image';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { iou } from './non-max-suppression';
 
 /** One face followed across sampled frames. */

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import type { Box, FaceDetection, RawImage } from '../common/raw-image';
 import { ensureModel } from '../weights';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { iou } from './non-max-suppression';
 import type { ResizedFrame } from './face-detector';
 import { UltraFaceDetector } from './ultraface-detector';

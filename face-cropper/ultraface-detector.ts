@@ -1,10 +1,10 @@
 import type { OnnxSessionLike } from '../common/onnx-worker-session';
 import sharp from 'sharp';
 import type { Box, FaceDetection, RawImage } from '../common/raw-image';
-import { FaceCropperError } from './errors';
+import { FaceCropperError } from './face-cropper-error';
 import { assertRgbFrame, resolveFaceDetectorOptions, type FaceDetector, type FaceDetectorOptions, type ResizedFrame } from './face-detector';
 import { nonMaxSuppression } from './non-max-suppression';
-import { clamp, describeGraphMismatch, hasDynamicBatch, openDetectorSession, runDetectorSession } from './onnx-session';
+import { clamp, describeGraphMismatch, hasDynamicBatch, openDetectorSession, runDetectorSession } from './detector-session';
 
 /** UltraFace normalisation, from the upstream repository's demos: value = (pixel - 127) / 128. */
 const PIXEL_MEAN = 127;

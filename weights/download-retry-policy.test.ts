@@ -1,5 +1,5 @@
 import { nextRetryDelayMs } from '../common/retry-policy';
-import { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
+import { DEFAULT_DOWNLOAD_RETRY_POLICY } from './download-retry-policy';
 
 describe('DEFAULT_DOWNLOAD_RETRY_POLICY', () => {
   it('tries 4 times, waiting about 0.5, 1 and 2 s', () => {

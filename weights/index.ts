@@ -24,7 +24,7 @@ export {
   splitDirs,
 } from './weights-options';
 export type { EnvironmentVariableDoc, ResolvedWeightsOptions, WeightsOptions, WeightsProgressEvent } from './weights-options';
-export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
+export { DEFAULT_DOWNLOAD_RETRY_POLICY } from './download-retry-policy';
 export type { RetryPolicy } from '../common/retry-policy';
 export { DEFAULT_CONVERTERS, FACEAPI_CONVERTER_VERSION, LRNET_CONVERTER_VERSION, MESONET_CONVERTER_VERSION } from './model-converters';
 export type { ConverterSet, ModelConverter } from './model-converters';

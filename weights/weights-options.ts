@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { WeightsConfigError } from './weights-errors';
 import type { RetryPolicy } from '../common/retry-policy';
-import { DEFAULT_DOWNLOAD_RETRY_POLICY } from './retry-policy';
+import { DEFAULT_DOWNLOAD_RETRY_POLICY } from './download-retry-policy';
 import { defaultModelsDir } from './manifest-registry';
 import { DEFAULT_CONVERTERS, type ConverterSet } from './model-converters';
 
