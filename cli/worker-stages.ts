@@ -6,7 +6,7 @@ import {
   autoBatchMaxSize,
   cropBlobKey,
   DEFAULT_RETRY_POLICY,
-  type AmqpTransport,
+  type BrokerTransport,
   type DeepsiftConfig,
   type Logger,
   type MemoryStorage,
@@ -64,7 +64,8 @@ export interface WorkerContext {
   /** Where stages publish and consume: the broker, or a stage group's transport over it. */
   transport: Transport;
   /** The broker itself: external queues and the results exchange. */
-  broker: AmqpTransport;
+  broker: BrokerTransport;
+  /** The bucket: videos, intermediate data, the aggregator's state and reports; ingest also reads its name, heads and markers. */
   bucket: S3Storage;
   /** In a group running the frame extractor and the face cropper: the frames, kept in memory. */
   frames?: MemoryStorage;

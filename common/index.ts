@@ -26,6 +26,7 @@ export {
   UnroutableError,
   deadLetterQueueName,
   type Transport,
+  type BrokerTransport,
   type QueueSpec,
   type ConsumeOptions,
   type Delivery,

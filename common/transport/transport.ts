@@ -100,6 +100,19 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+/**
+ * What a broker offers the distributed workers beyond the pipeline's own queues: queues that
+ * producers outside deepsift feed (crawler jobs, bucket notifications) and announcements for
+ * subscribers outside it (`report.ready`). `AmqpTransport` is one; the in-memory transport has
+ * no outside to talk to.
+ */
+export interface BrokerTransport extends Transport {
+  /** Consumes a queue fed from outside: the handler gets the raw bytes; acks, retries and dead-letters as `consume`. */
+  consumeExternal(queue: string, handler: (delivery: ExternalDelivery) => Promise<void>, options: ConsumeOptions): Promise<Subscription>;
+  /** Announces `body` (JSON) under `routingKey` to whoever subscribed outside the pipeline; resolves once the broker has it. */
+  announce(routingKey: string, body: object): Promise<void>;
+}
+
 /** Thrown by `publish` when no queue is bound to the routing key. */
 export class UnroutableError extends Error {
   override readonly name = 'UnroutableError';

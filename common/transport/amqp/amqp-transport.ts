@@ -27,7 +27,7 @@ import { DEFAULT_DELIVERY_LIMIT } from '../../config';
 import { describeError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { AnyEnvelope } from '../../messages';
-import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, PublishOptions, QueueSpec, Subscription, Transport } from '../transport';
+import type { ConsumeOptions, Delivery, ExternalDelivery, MessageHandler, PublishOptions, QueueSpec, Subscription, BrokerTransport } from '../transport';
 
 /** How long `publish` waits for a confirm (through outages and full queues) by default. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 30_000;
@@ -56,7 +56,7 @@ export interface AmqpTransportOptions {
 type TransportState = 'running' | 'draining' | 'stopped';
 
 /** `Transport` over AMQP 0-9-1 (RabbitMQ 3.10+ for quorum-queue TTL and at-least-once dead-lettering). */
-export class AmqpTransport implements Transport {
+export class AmqpTransport implements BrokerTransport {
   private state: TransportState = 'running';
   private closing: Promise<void> | undefined;
   private readonly specs = new Map<string, QueueSpec>();
