@@ -1,7 +1,8 @@
 /**
  * The storage contract: videos, intermediate pixels and reports by key. Keys use `/`
  * as separator, like S3 object keys. `LocalStorage` keeps them in a folder,
- * `MemoryStorage` in process memory (the embedded mode's work area).
+ * `MemoryStorage` in process memory (the embedded mode's work area), `S3Storage` in an
+ * S3 or MinIO bucket (distributed mode).
  */
 import type { Readable } from 'node:stream';
 

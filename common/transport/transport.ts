@@ -1,6 +1,8 @@
 /**
  * The transport contract between stages. `MemoryTransport` implements it in one
- * process (embedded mode); a broker-backed implementation runs the same stages apart.
+ * process (embedded mode); a broker-backed implementation (`AmqpTransport`, a
+ * `BrokerTransport`: it also has queues fed from outside and announcements) runs the same
+ * stages apart.
  *
  * What a handler's outcome means (decided by `settleFailure` in `failure-policy.ts`):
  * - it resolves: the message is acknowledged (done, never seen again);
